@@ -1,0 +1,46 @@
+package dev.recurrent4j.sequence;
+
+import dev.recurrent4j.cell.Cell;
+import dev.recurrent4j.cell.CellWeights;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What a forward pass of one layer in one direction produced and what its backward pass needs: the outputs, the
+ * final state, and the per-step buffers the cells cached. Immutable once {@link DirectionRunner#forward} returns.
+ */
+public final class DirectionCache {
+    final Cell cell;
+    final CellWeights weights;
+    final BatchLayout layout;
+    /** {@code [T, B, I]} 'c', the layer's input; borrowed from the caller, not mutated. */
+    final INDArray input;
+    final StepBuffers buffers;
+    /** {@code [T, B, H]} outputs, exactly 0 at padded steps. */
+    private final INDArray output;
+
+    DirectionCache(Cell cell, CellWeights weights, BatchLayout layout, INDArray input, StepBuffers buffers,
+            INDArray output) {
+        this.cell = cell;
+        this.weights = weights;
+        this.layout = layout;
+        this.input = input;
+        this.buffers = buffers;
+        this.output = output;
+    }
+
+    /** {@code [T, B, H]} outputs of this direction, exactly 0 at padded steps; do not mutate. */
+    public INDArray output() {
+        return output;
+    }
+
+    /** {@code [B, H]} the hidden state after each sequence's last step in this direction; a view, do not mutate. */
+    public INDArray finalHidden() {
+        return buffers.states.slice(buffers.direction.finalIndex(layout.steps()));
+    }
+
+    /** {@code [B, H]} the LSTM cell state after each sequence's last step; {@code null} for other cells. */
+    public INDArray finalCell() {
+        return buffers.cellStates == null ? null
+                : buffers.cellStates.slice(buffers.direction.finalIndex(layout.steps()));
+    }
+}

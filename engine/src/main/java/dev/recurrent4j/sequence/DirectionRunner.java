@@ -1,0 +1,181 @@
+package dev.recurrent4j.sequence;
+
+import static dev.recurrent4j.sequence.StepBuffers.rows;
+import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
+
+import dev.recurrent4j.cell.Cell;
+import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.StepGradients;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Runs one layer in one direction over a whole batch of sequences: forward with the caches backward needs, and
+ * backpropagation through time.
+ *
+ * <p>Per call: one GEMM for the input projection of all T steps; per step, the cell's one recurrent GEMM and its
+ * elementwise ops on the active rows; after the backward loop, one GEMM each for dW_ih, dW_hh and dx over all
+ * steps. Every buffer is allocated before the loop. Shapes are checked by the caller ({@code model}); here they
+ * are only asserted.
+ */
+public final class DirectionRunner {
+    private DirectionRunner() {}
+
+    /**
+     * Forward over all steps.
+     *
+     * @param input {@code [T, B, I]} 'c' order, batch sorted by length (see {@link BatchLayout}); borrowed, kept
+     *     by the returned cache for backward, not mutated
+     * @param h0 {@code [B, H]} initial hidden state; copied
+     * @param c0 {@code [B, H]} initial LSTM cell state (copied), {@code null} for the other cells
+     */
+    public static DirectionCache forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
+            BatchLayout layout, Direction direction) {
+        long steps = input.size(0);
+        long batch = input.size(1);
+        long inputSize = input.size(2);
+        long hidden = weights.hiddenSize();
+        long gateWidth = weights.weightIh().size(0);
+        DataType type = weights.dataType();
+        boolean lstm = cell.type().hasCellState();
+        assert input.ordering() == 'c' && !input.isView() : "input must be a 'c' array, not a view";
+        assert layout.steps() == steps && layout.batch() == batch;
+
+        StepBuffers buffers = new StepBuffers(type, direction, steps, batch, hidden, gateWidth, lstm,
+                cell.separateRecurrentGradient());
+        INDArray states = buffers.states;
+        INDArray cellStates = buffers.cellStates;
+
+        // The input projection of every step at once: [T*B, I] x [I, G*H].
+        INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
+        Nd4j.gemm(input.reshape(steps * batch, inputSize), weights.weightIh(), gatesFlat, false, true, 1.0, 0.0);
+        INDArray bias = cell.inputProjectionBias(weights);
+        if (bias != null) {
+            gatesFlat.addiRowVector(bias);
+        }
+        states.slice(direction.initialIndex(steps)).assign(h0);
+        if (lstm) {
+            cellStates.slice(direction.initialIndex(steps)).assign(c0);
+        }
+
+        for (long k = 0; k < steps; k++) {
+            long t = direction.timeAt(k, steps);
+            int active = layout.activeRows(t);
+            cell.forward(weights, buffers.step(t, active));
+            if (active < batch) { // rows past their length carry their state unchanged
+                carry(states, direction, t, active);
+                if (lstm) {
+                    carry(cellStates, direction, t, active);
+                }
+            }
+        }
+
+        INDArray output = outputsOf(states, direction, layout);
+        return new DirectionCache(cell, weights, layout, input, buffers, output);
+    }
+
+    /**
+     * Backpropagation through time over the steps {@code [windowStart, T)}.
+     *
+     * <p>With {@code windowStart > 0} (truncated BPTT, forward direction only) the state entering step
+     * {@code windowStart} is treated as a constant: upstream gradients before the window are ignored, dx is 0
+     * there, and dL/dh0 (dL/dc0) is 0.
+     *
+     * @param cache what {@link #forward} returned; not mutated
+     * @param dOutput {@code [T, B, H]} dL/d(output), or {@code null}; entries at padded steps are ignored
+     * @param dFinalHidden {@code [B, H]} dL/d(final hidden state), or {@code null}
+     * @param dFinalCell {@code [B, H]} dL/d(final LSTM cell state), or {@code null}
+     * @param windowStart the first step gradients flow through, {@code 0} for full BPTT
+     */
+    public static DirectionGradients backward(DirectionCache cache, INDArray dOutput, INDArray dFinalHidden,
+            INDArray dFinalCell, long windowStart) {
+        Cell cell = cache.cell;
+        CellWeights weights = cache.weights;
+        Direction direction = cache.buffers.direction;
+        BatchLayout layout = cache.layout;
+        long steps = layout.steps();
+        long batch = layout.batch();
+        long hidden = weights.hiddenSize();
+        long gateWidth = weights.weightIh().size(0);
+        DataType type = weights.dataType();
+        boolean lstm = cell.type().hasCellState();
+        assert windowStart == 0 || direction == Direction.FORWARD : "truncation is defined for the forward direction";
+
+        INDArray dGates = Nd4j.zeros(type, steps, batch, gateWidth);
+        INDArray dGatesHh = cell.separateRecurrentGradient() ? Nd4j.zeros(type, steps, batch, gateWidth) : dGates;
+        INDArray dH = dFinalHidden == null ? Nd4j.zeros(type, batch, hidden) : dFinalHidden.dup('c');
+        INDArray dC = !lstm ? null : dFinalCell == null ? Nd4j.zeros(type, batch, hidden) : dFinalCell.dup('c');
+
+        // Backward mirrors forward: walk the steps in the reverse of the order forward took them.
+        for (long k = steps - 1; k >= 0; k--) {
+            long t = direction.timeAt(k, steps);
+            if (t < windowStart) {
+                continue;
+            }
+            int active = layout.activeRows(t);
+            INDArray dHActive = rows(dH, active);
+            if (dOutput != null) {
+                dHActive.addi(rows(dOutput.slice(t), active));
+            }
+            StepGradients g = new StepGradients(dHActive, lstm ? rows(dC, active) : null,
+                    rows(dGates.slice(t), active), rows(dGatesHh.slice(t), active));
+            cell.backward(weights, cache.buffers.step(t, active), g);
+            // Rows past their length pass dH and dC through unchanged, as their state was carried.
+        }
+        if (windowStart > 0) { // the graph was cut before the window: the initial state gets no gradient
+            dH.assign(0.0);
+            if (lstm) {
+                dC.assign(0.0);
+            }
+        }
+
+        // Weight gradients and dx over every step of the window at once (accumulates over t).
+        long firstRow = windowStart * batch;
+        long lastRow = steps * batch;
+        INDArray dGatesFlat = slab(dGates.reshape(steps * batch, gateWidth), firstRow, lastRow);
+        INDArray dGatesHhFlat = slab(dGatesHh.reshape(steps * batch, gateWidth), firstRow, lastRow);
+        INDArray inputFlat = slab(cache.input.reshape(steps * batch, cache.input.size(2)), firstRow, lastRow);
+        long prevOffset = (long) direction.prevIndex(0) * batch;
+        INDArray statesBefore = slab(cache.buffers.states.reshape((steps + 1) * batch, hidden),
+                firstRow + prevOffset, lastRow + prevOffset);
+
+        CellWeights dWeights = weights.zerosLike();
+        Nd4j.gemm(dGatesFlat, inputFlat, dWeights.weightIh(), true, false, 1.0, 0.0);
+        Nd4j.gemm(dGatesHhFlat, statesBefore, dWeights.weightHh(), true, false, 1.0, 0.0);
+        if (weights.hasBias()) {
+            dWeights.biasIh().assign(dGatesFlat.sum(0));
+            dWeights.biasHh().assign(dGatesHhFlat.sum(0));
+        }
+        INDArray dInput = Nd4j.zeros(type, steps, batch, cache.input.size(2));
+        Nd4j.gemm(dGatesFlat, weights.weightIh(), slab(dInput.reshape(steps * batch, cache.input.size(2)),
+                firstRow, lastRow), false, false, 1.0, 0.0);
+        return new DirectionGradients(dInput, dH, dC, dWeights);
+    }
+
+    /** Copies the state of the inactive rows {@code [active, B)} across step {@code t}. */
+    private static void carry(INDArray states, Direction direction, long t, int active) {
+        rowsFrom(states.slice(direction.nextIndex(t)), active).assign(rowsFrom(states.slice(direction.prevIndex(t)), active));
+    }
+
+    /** {@code [T, B, H]}: the state after every step, in time order, with padded steps set to exactly 0. */
+    private static INDArray outputsOf(INDArray states, Direction direction, BatchLayout layout) {
+        long steps = layout.steps();
+        long first = direction == Direction.FORWARD ? 1 : 0;
+        INDArray output = states.get(NDArrayIndex.interval(first, first + steps), NDArrayIndex.all(),
+                NDArrayIndex.all()).dup('c');
+        for (long t = 0; t < steps; t++) {
+            int active = layout.activeRows(t);
+            if (active < layout.batch()) {
+                rowsFrom(output.slice(t), active).assign(0.0);
+            }
+        }
+        return output;
+    }
+
+    /** Rows {@code [from, to)} of a matrix: a contiguous view. */
+    private static INDArray slab(INDArray matrix, long from, long to) {
+        return matrix.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
+    }
+}
