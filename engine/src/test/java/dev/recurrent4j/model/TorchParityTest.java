@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * {@code scripts/generate_fixtures.py}): every cell x {1, 2} layers x {uni, bi}, variable lengths, T=1, B=1,
  * no bias and T=220. float64 must agree within 1e-9 and float32 within 1e-4 of each tensor's max |truth|.
  */
-class TorchParityTest {
+public class TorchParityTest {
     private static final Logger log = LoggerFactory.getLogger(TorchParityTest.class);
     private static final Map<String, Double> WORST = new ConcurrentHashMap<>();
 

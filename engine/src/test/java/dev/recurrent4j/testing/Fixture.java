@@ -6,7 +6,10 @@ import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -84,11 +87,20 @@ public record Fixture(String name, RecurrentConfig config, Map<String, INDArray>
         return new RecurrentState(get("grad_h_n"), get("grad_c_n"));
     }
 
+    /** The fixtures folder, on disk or (from another module) inside this test jar. */
     private static Path directory() {
         try {
-            return Path.of(Fixture.class.getResource("/fixtures").toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+            URI uri = Fixture.class.getResource("/fixtures").toURI();
+            if (uri.getScheme().equals("jar")) {
+                try {
+                    FileSystems.newFileSystem(uri, Map.of());
+                } catch (FileSystemAlreadyExistsException alreadyOpen) {
+                    // opened by an earlier call: Path.of finds it
+                }
+            }
+            return Path.of(uri);
+        } catch (URISyntaxException | IOException e) {
+            throw new IllegalStateException("cannot open the fixtures folder", e);
         }
     }
 }
