@@ -25,6 +25,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -117,7 +118,12 @@ public final class SafeTensors {
      * @param metadata the {@code __metadata__} strings, in header order; empty when the file has none
      */
     public record Contents(Map<String, INDArray> tensors, Map<String, String> metadata) {
-        /** Copies both maps into unmodifiable ones that keep the given iteration order. */
+        /**
+         * Copies both maps into unmodifiable ones that keep the given iteration order.
+         *
+         * @param tensors the tensors by name
+         * @param metadata the metadata strings
+         */
         public Contents {
             tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
             metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
@@ -131,7 +137,7 @@ public final class SafeTensors {
      * @return a mutable {@link LinkedHashMap} from name to a fresh 'c'-ordered array, in the order of the data in
      *     the file; shapes and dtypes as in the file (see the class documentation for the dtype table)
      * @throws SafeTensorsFormatException if the file is malformed or uses what this reader does not support: shorter
-     *     than 8 bytes, a header length over {@value #MAX_HEADER_BYTES} or past the end of the file, a header that
+     *     than 8 bytes, a header length over {@link #MAX_HEADER_BYTES} or past the end of the file, a header that
      *     is not a UTF-8 JSON object, duplicate names, an entry with a missing, extra or mistyped field, an unknown
      *     dtype, a negative dimension, offsets with begin &gt; end, a shape whose byte size differs from its
      *     offsets, offsets past the end of the data (a truncated file), overlapping tensors, gaps or trailing bytes
@@ -201,7 +207,8 @@ public final class SafeTensors {
      * Writes tensors and metadata to a safetensors file, atomically: the bytes go to a temporary file in the same
      * directory (created with the default permissions), which is forced to disk and then renamed over
      * {@code path} (an atomic move where the file system supports it, a replacing move otherwise). A failure at
-     * any point leaves {@code path} as it was and removes the temporary file.
+     * any point leaves {@code path} as it was and removes the temporary file. A symbolic link at {@code path} is
+     * replaced by the new file, not followed.
      *
      * <p>Tensors may be any rank (rank 0 included), any ordering and views; each is written in 'c' order with the
      * dtype matching its ND4J data type (see the class documentation), contiguously in the map's iteration order.
@@ -213,7 +220,7 @@ public final class SafeTensors {
      * @throws IllegalArgumentException before anything is written, naming the tensor, if a name is null, empty or
      *     {@code "__metadata__"}, an array is null, an array's data type has no safetensors dtype here (for
      *     example UTF8 or UINT16), an array has more than {@value #MAX_ELEMENTS} elements, a metadata key or value
-     *     is null, or the header would exceed {@value #MAX_HEADER_BYTES} bytes
+     *     is null, or the header would exceed {@link #MAX_HEADER_BYTES}
      * @throws IOException if the file cannot be written or moved into place
      */
     public static void write(Path path, Map<String, INDArray> tensors, Map<String, String> metadata)
@@ -233,9 +240,7 @@ public final class SafeTensors {
                     FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 Output out = new Output(channel);
                 out.room(PREFIX_BYTES).putLong(header.length);
-                for (byte b : header) {
-                    out.room(1).put(b);
-                }
+                out.put(header);
                 for (Planned tensor : plan) {
                     writeTensor(out, tensor);
                 }
@@ -261,7 +266,11 @@ public final class SafeTensors {
     // ---------------------------------------------------------------------------------------------------------
     // Reading
 
-    /** The safetensors dtypes supported here; constant names are the dtype strings of the format. */
+    /**
+     * The safetensors dtypes supported here; constant names are the dtype strings of the format. ND4J deprecates
+     * HALF, LONG, INT, SHORT, BYTE and UBYTE in favour of aliases (FLOAT16, INT64, ...), but arrays still report
+     * the old constants from {@code dataType()}, so those are the ones to compare with.
+     */
     private enum Dtype {
         F64(DataType.DOUBLE, 8),
         F32(DataType.FLOAT, 4),
@@ -340,7 +349,10 @@ public final class SafeTensors {
         try {
             root = MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new SafeTensorsFormatException(file, "header is not valid JSON: " + e.getOriginalMessage(), e);
+            long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+            String where = at < 0 ? "" : " (at character " + at + ")";
+            throw new SafeTensorsFormatException(file,
+                    "header is not valid JSON: " + e.getOriginalMessage() + where, e);
         }
         if (root == null || !root.isObject()) {
             throw new SafeTensorsFormatException(file, "expected the header to be a JSON object, found "
@@ -612,10 +624,9 @@ public final class SafeTensors {
         return Nd4j.exec(new BitCast(source, target))[0];
     }
 
-    /** Names a JSON node's kind, with its value when that is a short scalar. */
+    /** Names a JSON node's kind followed by its JSON text, abbreviated, e.g. {@code number 1.5}. */
     private static String describe(JsonNode node) {
-        String kind = node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
-        return node.isValueNode() ? kind + " " + abbreviate(node.toString()) : kind;
+        return node.getNodeType().name().toLowerCase(Locale.ROOT) + " " + abbreviate(node.toString());
     }
 
     private static String abbreviate(String text) {
@@ -761,6 +772,15 @@ public final class SafeTensors {
                 flush();
             }
             return buffer;
+        }
+
+        void put(byte[] bytes) throws IOException {
+            int at = 0;
+            while (at < bytes.length) {
+                int count = Math.min(room(1).remaining(), bytes.length - at);
+                buffer.put(bytes, at, count);
+                at += count;
+            }
         }
 
         void flush() throws IOException {
