@@ -42,6 +42,8 @@ public final class RecurrentNetwork {
     private static final String[] SEQUENCE = {"T", "B", "I"};
     private static final String[] SEQUENCE_BATCH_FIRST = {"B", "T", "I"};
     private static final String[] STATE = {"L*D", "B", "H"};
+    private static final String[] OUTPUT = {"T", "B", "D*H"};
+    private static final String[] OUTPUT_BATCH_FIRST = {"B", "T", "D*H"};
 
     private final RecurrentConfig config;
     private final Parameters parameters;
@@ -196,16 +198,15 @@ public final class RecurrentNetwork {
 
     private Gradients backward(ForwardResult forward, INDArray dOutput, RecurrentState dFinalState,
             long windowStart) {
-        long steps = forward.steps();
         int batch = (int) forward.batch();
         int directions = config.directions();
         BatchOrder order = forward.order;
+        if (dOutput != null) { // every dimension, B included: a larger B would otherwise be silently cut
+            Shapes.requireShape("dOutput", dOutput, config.batchFirst() ? OUTPUT_BATCH_FIRST : OUTPUT,
+                    forward.output().shape());
+        }
         INDArray dLayerOutput = dOutput == null ? null
                 : order.sort(timeMajorCopy("dOutput", dOutput, directions * config.hiddenSize()));
-        if (dLayerOutput != null && dLayerOutput.size(0) != steps) {
-            throw new IllegalArgumentException("dOutput: expected " + Arrays.toString(forward.output().shape())
-                    + " but was " + Arrays.toString(dOutput.shape()));
-        }
         checkState("dFinalState", dFinalState, batch);
         INDArray dHFinal = order.sort(dFinalState == null ? null : dFinalState.h());
         INDArray dCFinal = order.sort(dFinalState == null ? null : dFinalState.c());
