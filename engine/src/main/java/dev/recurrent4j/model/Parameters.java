@@ -26,9 +26,20 @@ public final class Parameters {
         this.cells = List.copyOf(cells);
     }
 
+    /** The architecture these parameters belong to. */
+    public RecurrentConfig config() {
+        return config;
+    }
+
     /** The weights of one layer and direction ({@code direction} 0 forward, 1 reverse); arrays are shared. */
     public CellWeights get(int layer, int direction) {
         return cells.get(layer * config.directions() + direction);
+    }
+
+    /** A deep copy: new arrays with the same values. */
+    public Parameters copy() {
+        return new Parameters(config, cells.stream().map(w -> new CellWeights(w.weightIh().dup(), w.weightHh().dup(),
+                w.hasBias() ? w.biasIh().dup() : null, w.hasBias() ? w.biasHh().dup() : null)).toList());
     }
 
     /** New zero arrays of the same shapes: a gradient accumulator. */
@@ -57,12 +68,12 @@ public final class Parameters {
     }
 
     /**
-     * Builds parameters from tensors under PyTorch's names, copying them.
+     * Builds parameters from tensors under PyTorch's names ({@code weight_ih_l0}, ...), copying them.
      *
      * @throws IllegalArgumentException for a missing or extra name, a wrong shape or a data type other than the
      *     config's
      */
-    static Parameters fromTorchNames(RecurrentConfig config, Map<String, INDArray> tensors) {
+    public static Parameters fromTorchStateDict(RecurrentConfig config, Map<String, INDArray> tensors) {
         if (tensors == null) {
             throw new IllegalArgumentException("stateDict: expected a map of PyTorch names to tensors but was null");
         }

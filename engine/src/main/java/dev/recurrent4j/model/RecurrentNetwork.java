@@ -81,9 +81,36 @@ public final class RecurrentNetwork {
      * @throws IllegalArgumentException for a missing or unexpected name, a wrong shape or data type
      */
     public static RecurrentNetwork fromTorchStateDict(RecurrentConfig config, Map<String, INDArray> stateDict) {
-        Parameters parameters = Parameters.fromTorchNames(config, stateDict);
+        Parameters parameters = Parameters.fromTorchStateDict(config, stateDict);
         log.debug("Loaded {} tensors for {}", stateDict.size(), config);
         return new RecurrentNetwork(config, parameters);
+    }
+
+    /**
+     * A network over these parameter arrays, without copying them: in-place updates to the arrays (an optimizer
+     * step) are seen by the next forward. For trainers, which own their parameters; a network other threads may be
+     * using must not be updated in place.
+     */
+    public static RecurrentNetwork sharing(Parameters parameters) {
+        return new RecurrentNetwork(parameters.config(), parameters);
+    }
+
+    /**
+     * The network's parameters, the live arrays, not copies. Read them freely; mutate them only for a network
+     * created with {@link #sharing} that no other thread is using. {@link #toTorchStateDict()} gives copies.
+     */
+    public Parameters parameters() {
+        return parameters;
+    }
+
+    /**
+     * A single-step executor with buffers for up to {@code maxBatch} sequences, for streaming one step at a time.
+     * See {@link StepSession}; unidirectional networks only.
+     *
+     * @throws IllegalArgumentException for a bidirectional network or {@code maxBatch < 1}
+     */
+    public StepSession newStepSession(int maxBatch) {
+        return new StepSession(this, maxBatch);
     }
 
     /** A copy of every parameter under its PyTorch name, in {@code state_dict} order, ready for safetensors. */
