@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -87,7 +88,7 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
+            Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 1.0, s.gates());
             VectorKernels.rnnForward(s.gates(), s.hNext(), type == CellType.RNN_RELU, (int) s.hNext().length());
         }
 
@@ -99,7 +100,7 @@ public final class FusedCells {
             }
             VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), type == CellType.RNN_RELU,
                     (int) s.hNext().length());
-            Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+            Blas.gemm(g.dGates(), false, w.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -124,7 +125,7 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
+            Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 1.0, s.gates());
             VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), rows(s.gates()),
                     (int) w.hiddenSize());
         }
@@ -137,7 +138,7 @@ public final class FusedCells {
             }
             VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(), rows(s.gates()),
                     (int) w.hiddenSize());
-            Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+            Blas.gemm(g.dGates(), false, w.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -167,7 +168,7 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.hiddenProjection(), false, true, 1.0, 0.0);
+            Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 0.0, s.hiddenProjection());
             VectorKernels.gruForward(s.gates(), s.hiddenProjection(), w.biasHh(), s.hPrev(), s.hNext(),
                     rows(s.gates()), (int) w.hiddenSize());
         }
@@ -180,7 +181,7 @@ public final class FusedCells {
             }
             VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(), g.dGatesHh(),
                     rows(s.gates()), (int) w.hiddenSize());
-            Nd4j.gemm(g.dGatesHh(), w.weightHh(), g.dH(), false, false, 1.0, 1.0);
+            Blas.gemm(g.dGatesHh(), false, w.weightHh(), false, 1.0, 1.0, g.dH());
         }
     }
 }
