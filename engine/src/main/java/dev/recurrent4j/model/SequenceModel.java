@@ -60,18 +60,7 @@ public final class SequenceModel {
     private SequenceModel(SequenceModelConfig config, ModelParameters parameters) {
         this.config = config;
         this.parameters = parameters;
-        RecurrentConfig rnn = config.recurrent();
-        List<CellWeights> cells = new ArrayList<>();
-        for (int layer = 0; layer < rnn.numLayers(); layer++) {
-            for (int direction = 0; direction < rnn.directions(); direction++) {
-                cells.add(new CellWeights(
-                        parameters.get(RNN_PREFIX + Parameters.name("weight_ih", layer, direction)),
-                        parameters.get(RNN_PREFIX + Parameters.name("weight_hh", layer, direction)),
-                        rnn.bias() ? parameters.get(RNN_PREFIX + Parameters.name("bias_ih", layer, direction)) : null,
-                        rnn.bias() ? parameters.get(RNN_PREFIX + Parameters.name("bias_hh", layer, direction)) : null));
-            }
-        }
-        this.network = RecurrentNetwork.sharing(new Parameters(rnn, cells));
+        this.network = RecurrentNetwork.sharing(sharedRecurrent(config.recurrent(), parameters, RNN_PREFIX));
         this.embedding = config.input().kind() == InputEncoding.Kind.EMBEDDING ? parameters.get(EMBEDDING) : null;
         this.headWeight = parameters.get(HEAD_WEIGHT);
         this.headBias = parameters.get(HEAD_BIAS);
@@ -135,13 +124,7 @@ public final class SequenceModel {
         if (config.input().kind() == InputEncoding.Kind.EMBEDDING) {
             shapes.put(EMBEDDING, new long[] {config.input().vocabulary(), config.input().features()});
         }
-        RecurrentConfig rnn = config.recurrent();
-        for (String name : Parameters.expectedNames(rnn)) {
-            int layer = Integer.parseInt(name.replaceAll(".*_l(\\d+).*", "$1"));
-            long columns = name.startsWith("weight_ih") ? rnn.layerInputSize(layer) : rnn.hiddenSize();
-            shapes.put(RNN_PREFIX + name, name.startsWith("weight") ? new long[] {rnn.gateWidth(), columns}
-                    : new long[] {rnn.gateWidth()});
-        }
+        shapes.putAll(recurrentShapes(config.recurrent(), RNN_PREFIX));
         shapes.put(HEAD_WEIGHT, new long[] {config.outputSize(), config.headInputSize()});
         shapes.put(HEAD_BIAS, new long[] {config.outputSize()});
         return shapes;
@@ -159,6 +142,19 @@ public final class SequenceModel {
     /** The recurrent stack, over the same live arrays as {@code rnn.*}. */
     public RecurrentNetwork network() {
         return network;
+    }
+
+    /**
+     * A one-step executor for generation and decoding (token by token), with buffers for up to {@code maxBatch}
+     * sequences. Unidirectional models with a per-step head only.
+     */
+    public ModelStepper newStepper(int maxBatch) {
+        return new ModelStepper(this, maxBatch);
+    }
+
+    /** {@code [V, E]}, or {@code null} unless the input is an embedding; the live array. */
+    INDArray embedding() {
+        return embedding;
     }
 
     /** A copy of every parameter, ready for {@code SafeTensors.write}; loads back with {@link #fromStateDict}. */
@@ -181,30 +177,11 @@ public final class SequenceModel {
      *     {@link RecurrentNetwork#forward}
      */
     public ModelForward forward(SequenceBatch batch, RecurrentState initialState, ForwardOptions options) {
-        if (batch == null) {
-            throw new IllegalArgumentException("batch: expected a SequenceBatch but was null");
-        }
+        Encoded encoded = encode(config.input(), embedding, batch, config.dataType());
         int steps = batch.steps();
         int size = batch.batch();
-        int[] ids = null;
-        INDArray x;
-        InputEncoding input = config.input();
-        if (input.takesTokens()) {
-            if (!batch.hasTokens()) {
-                throw new IllegalArgumentException("batch: expected token ids for " + input + " but got features");
-            }
-            checkTokens(batch.tokens(), input.vocabulary());
-            ids = batch.timeMajorIds();
-            INDArray rows = input.kind() == InputEncoding.Kind.EMBEDDING ? Embedding.forward(embedding, ids)
-                    : OneHot.encode(ids, input.vocabulary(), config.dataType());
-            x = rows.reshape('c', steps, size, input.features());
-        } else {
-            if (batch.hasTokens()) {
-                throw new IllegalArgumentException("batch: expected features [T, B, I=" + input.features()
-                        + "] for dense input but got token ids");
-            }
-            x = batch.features();
-        }
+        int[] ids = encoded.ids();
+        INDArray x = encoded.x();
         ForwardResult recurrent = network.forward(x, initialState, batch.lengths(),
                 options == null ? ForwardOptions.EVAL : options);
 
@@ -284,14 +261,74 @@ public final class SequenceModel {
         Gradients g = truncation == 0 ? network.backward(forward.recurrent, dRecurrentOutput, dFinal)
                 : network.backwardTruncated(forward.recurrent, dRecurrentOutput, dFinal, truncation);
         g.byTorchName().forEach((name, d) -> gradients.get(RNN_PREFIX + name).assign(d));
-        INDArray dInput = null;
-        if (config.input().kind() == InputEncoding.Kind.EMBEDDING) {
-            Embedding.backward(g.input().reshape('c', (long) steps * size, config.input().features()), forward.ids,
-                    gradients.get(EMBEDDING));
-        } else if (config.input().kind() == InputEncoding.Kind.DENSE) {
-            dInput = g.input();
-        }
+        INDArray dInput = encodeBackward(config.input(), g.input(), forward.ids,
+                embedding == null ? null : gradients.get(EMBEDDING));
         return new ModelGradients(gradients, g.initialState(), dInput);
+    }
+
+
+    /** The encoded input: {@code x [T, B, I]} and, for token input, the {@code [T*B]} time-major ids. */
+    record Encoded(INDArray x, int[] ids) {}
+
+    /** Checks {@code batch} against {@code input} and encodes it into {@code [T, B, I]} features. */
+    static Encoded encode(InputEncoding input, INDArray embedding, SequenceBatch batch, DataType type) {
+        if (batch == null) {
+            throw new IllegalArgumentException("batch: expected a SequenceBatch but was null");
+        }
+        if (!input.takesTokens()) {
+            if (batch.hasTokens()) {
+                throw new IllegalArgumentException("batch: expected features [T, B, I=" + input.features()
+                        + "] for dense input but got token ids");
+            }
+            return new Encoded(batch.features(), null);
+        }
+        if (!batch.hasTokens()) {
+            throw new IllegalArgumentException("batch: expected token ids for " + input + " but got features");
+        }
+        checkTokens(batch.tokens(), input.vocabulary());
+        int[] ids = batch.timeMajorIds();
+        INDArray rows = input.kind() == InputEncoding.Kind.EMBEDDING ? Embedding.forward(embedding, ids)
+                : OneHot.encode(ids, input.vocabulary(), type);
+        return new Encoded(rows.reshape('c', batch.steps(), batch.batch(), input.features()), ids);
+    }
+
+    /**
+     * The backward of {@link #encode}: accumulates the embedding's gradient into {@code dEmbedding}; returns
+     * {@code dX} itself for dense input and {@code null} for token input.
+     */
+    static INDArray encodeBackward(InputEncoding input, INDArray dX, int[] ids, INDArray dEmbedding) {
+        if (input.kind() == InputEncoding.Kind.EMBEDDING) {
+            Embedding.backward(dX.reshape('c', (long) ids.length, input.features()), ids, dEmbedding);
+            return null;
+        }
+        return input.kind() == InputEncoding.Kind.DENSE ? dX : null;
+    }
+
+    /** The recurrent parameters under {@code prefix} (e.g. {@code "rnn."}) as engine {@link Parameters}, shared. */
+    static Parameters sharedRecurrent(RecurrentConfig rnn, ModelParameters parameters, String prefix) {
+        List<CellWeights> cells = new ArrayList<>();
+        for (int layer = 0; layer < rnn.numLayers(); layer++) {
+            for (int direction = 0; direction < rnn.directions(); direction++) {
+                cells.add(new CellWeights(
+                        parameters.get(prefix + Parameters.name("weight_ih", layer, direction)),
+                        parameters.get(prefix + Parameters.name("weight_hh", layer, direction)),
+                        rnn.bias() ? parameters.get(prefix + Parameters.name("bias_ih", layer, direction)) : null,
+                        rnn.bias() ? parameters.get(prefix + Parameters.name("bias_hh", layer, direction)) : null));
+            }
+        }
+        return new Parameters(rnn, cells);
+    }
+
+    /** The recurrent stack's parameter shapes under {@code prefix}, in {@code state_dict} order. */
+    static Map<String, long[]> recurrentShapes(RecurrentConfig rnn, String prefix) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (String name : Parameters.expectedNames(rnn)) {
+            int layer = Integer.parseInt(name.replaceAll(".*_l(\\d+).*", "$1"));
+            long columns = name.startsWith("weight_ih") ? rnn.layerInputSize(layer) : rnn.hiddenSize();
+            shapes.put(prefix + name, name.startsWith("weight") ? new long[] {rnn.gateWidth(), columns}
+                    : new long[] {rnn.gateWidth()});
+        }
+        return shapes;
     }
 
     /** {@code [B, D*H]}: the last layer's final hidden state, directions concatenated forward first. */
@@ -353,18 +390,27 @@ public final class SequenceModel {
     }
 
     private static void checkStateDict(SequenceModelConfig config, Map<String, INDArray> tensors, String what) {
+        checkTensors(expectedShapes(config), tensors, what, config.toString(), config.dataType());
+    }
+
+    /**
+     * Checks that {@code tensors} has exactly the expected names, each with its shape and {@code type}.
+     *
+     * @throws IllegalArgumentException naming the missing and unexpected names, or the first bad tensor
+     */
+    static void checkTensors(Map<String, long[]> expected, Map<String, INDArray> tensors, String what,
+            String architecture, DataType type) {
         if (tensors == null) {
             throw new IllegalArgumentException(what + ": expected a map of names to tensors but was null");
         }
-        Map<String, long[]> expected = expectedShapes(config);
         Set<String> missing = new LinkedHashSet<>(expected.keySet());
         missing.removeAll(tensors.keySet());
         Set<String> extra = new LinkedHashSet<>(tensors.keySet());
         extra.removeAll(expected.keySet());
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new IllegalArgumentException(what + ": expected exactly " + expected.keySet() + " for " + config
-                    + " but " + (missing.isEmpty() ? "" : "missing " + missing + (extra.isEmpty() ? "" : " and "))
-                    + (extra.isEmpty() ? "" : "unexpected " + extra));
+            throw new IllegalArgumentException(what + ": expected exactly " + expected.keySet() + " for "
+                    + architecture + " but " + (missing.isEmpty() ? "" : "missing " + missing
+                    + (extra.isEmpty() ? "" : " and ")) + (extra.isEmpty() ? "" : "unexpected " + extra));
         }
         expected.forEach((name, shape) -> {
             INDArray tensor = tensors.get(name);
@@ -373,11 +419,11 @@ public final class SequenceModel {
                         + java.util.Arrays.toString(shape) + " but was "
                         + (tensor == null ? "null" : java.util.Arrays.toString(tensor.shape())));
             }
-            Shapes.requireDataType(what + "." + name, tensor, config.dataType());
+            Shapes.requireDataType(what + "." + name, tensor, type);
         });
     }
 
-    private static INDArray gaussian(SplittableRandom random, DataType type, long... shape) {
+    static INDArray gaussian(SplittableRandom random, DataType type, long... shape) {
         double[] values = new double[(int) (shape[0] * (shape.length > 1 ? shape[1] : 1))];
         for (int k = 0; k < values.length; k++) {
             values[k] = gaussian(random);
@@ -385,7 +431,7 @@ public final class SequenceModel {
         return Nd4j.create(values, shape, 'c').castTo(type);
     }
 
-    private static INDArray uniform(SplittableRandom random, DataType type, double bound, long... shape) {
+    static INDArray uniform(SplittableRandom random, DataType type, double bound, long... shape) {
         double[] values = new double[(int) (shape[0] * (shape.length > 1 ? shape[1] : 1))];
         for (int k = 0; k < values.length; k++) {
             values[k] = (2 * random.nextDouble() - 1) * bound;
