@@ -5,15 +5,15 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import dev.recurrent4j.tensor.MatrixRegion;
 
 /**
  * The elementwise part of each cell's step, forward and backward, as one pass over float32 rows with the JDK's
  * Vector API (SIMD, with vectorized tanh), reading and writing ND4J's CPU buffers in place.
  *
  * <p>This is the only class that touches {@code jdk.incubator.vector}; it is loaded only when
- * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every array handed in is a
- * contiguous row block ('c' order, element-wise stride 1) of {@code rows} rows; the equations are those of the
+ * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every region handed in holds
+ * {@code rows} rows back to back; the equations are those of the
  * plain cells ({@link LstmCell}, {@link GruCell}, {@link RnnCell}), with {@code sigmoid(x) = (1 + tanh(x/2)) / 2}.
  */
 final class VectorKernels {
@@ -22,28 +22,41 @@ final class VectorKernels {
 
     private VectorKernels() {}
 
-    /** A float32 array's native bytes and its first element's index in them. */
+    /** A float32 region's native bytes and the byte index of its first element. */
     private record Block(ByteBuffer bytes, int base) {
-        static Block of(INDArray array) {
-            assert array.elementWiseStride() == 1 && array.ordering() == 'c' : "expected a contiguous row block";
-            return new Block(array.data().asNio(), (int) array.offset());
+        static Block of(MatrixRegion region) {
+            return new Block(region.buffer().bytes(), region.buffer().byteIndex(region.offset()));
+        }
+
+        /** {@code null} for an absent region. */
+        static Block ofNullable(MatrixRegion region) {
+            return region == null ? null : of(region);
         }
 
         FloatVector load(int index) {
-            return FloatVector.fromByteBuffer(F, bytes, (base + index) * 4, LE);
+            return FloatVector.fromByteBuffer(F, bytes, base + index * 4, LE);
         }
 
         void store(int index, FloatVector value) {
-            value.intoByteBuffer(bytes, (base + index) * 4, LE);
+            value.intoByteBuffer(bytes, base + index * 4, LE);
         }
 
         float get(int index) {
-            return bytes.getFloat((base + index) * 4);
+            return bytes.getFloat(base + index * 4);
         }
 
         void put(int index, float value) {
-            bytes.putFloat((base + index) * 4, value);
+            bytes.putFloat(base + index * 4, value);
         }
+    }
+
+    /** dL/dh' plus this step's output gradient, if any. */
+    private static FloatVector upstream(Block dH, Block dOutput, int index) {
+        return dOutput == null ? dH.load(index) : dH.load(index).add(dOutput.load(index));
+    }
+
+    private static float upstreamScalar(Block dH, Block dOutput, int index) {
+        return dOutput == null ? dH.get(index) : dH.get(index) + dOutput.get(index);
     }
 
     private static FloatVector sigmoid(FloatVector x) {
@@ -65,8 +78,8 @@ final class VectorKernels {
     /**
      * LSTM forward: gates {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h'.
      */
-    static void lstmForward(INDArray gatesArray, INDArray cPrevArray, INDArray cNextArray, INDArray tanhCArray,
-            INDArray hNextArray, int rows, int hidden) {
+    static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray, MatrixRegion tanhCArray,
+            MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block cPrev = Block.of(cPrevArray);
         Block cNext = Block.of(cNextArray);
@@ -114,8 +127,10 @@ final class VectorKernels {
      * LSTM backward: from dL/dh' ({@code dH}) and dL/dc' ({@code dC}, replaced by dL/dc) and the cached
      * activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
      */
-    static void lstmBackward(INDArray gatesArray, INDArray cPrevArray, INDArray tanhCArray, INDArray dHArray,
-            INDArray dCArray, INDArray dGatesArray, int rows, int hidden) {
+    static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
+            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
+            int hidden) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block gates = Block.of(gatesArray);
         Block cPrev = Block.of(cPrevArray);
         Block tanhC = Block.of(tanhCArray);
@@ -133,7 +148,7 @@ final class VectorKernels {
                 FloatVector cell = gates.load(g + 2 * hidden + j);
                 FloatVector out = gates.load(g + 3 * hidden + j);
                 FloatVector tc = tanhC.load(s + j);
-                FloatVector dh = dH.load(s + j);
+                FloatVector dh = upstream(dH, dOutput, s + j);
                 FloatVector dOut = dh.mul(tc);
                 FloatVector dc = dC.load(s + j).add(dh.mul(out).mul(tc.mul(tc).neg().add(1f)));
                 FloatVector dIn = dc.mul(cell);
@@ -151,7 +166,7 @@ final class VectorKernels {
                 float cell = gates.get(g + 2 * hidden + j);
                 float out = gates.get(g + 3 * hidden + j);
                 float tc = tanhC.get(s + j);
-                float dh = dH.get(s + j);
+                float dh = upstreamScalar(dH, dOutput, s + j);
                 float dOut = dh * tc;
                 float dc = dC.get(s + j) + dh * out * (1f - tc * tc);
                 float dIn = dc * cell;
@@ -171,11 +186,11 @@ final class VectorKernels {
      * recurrent product without bias; adds {@code biasHh} (may be null) to the projection in place, writes r, z, n
      * into gates and h' = n + z (h - n).
      */
-    static void gruForward(INDArray gatesArray, INDArray projectionArray, INDArray biasHhArray, INDArray hPrevArray,
-            INDArray hNextArray, int rows, int hidden) {
+    static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray, MatrixRegion hPrevArray,
+            MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block projection = Block.of(projectionArray);
-        Block bias = biasHhArray == null ? null : Block.of(biasHhArray);
+        Block bias = Block.ofNullable(biasHhArray);
         Block hPrev = Block.of(hPrevArray);
         Block hNext = Block.of(hNextArray);
         FloatVector zero = FloatVector.zero(F);
@@ -222,8 +237,10 @@ final class VectorKernels {
      * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
      * by its direct path {@code z * dH} (the recurrent GEMM is added by the caller).
      */
-    static void gruBackward(INDArray gatesArray, INDArray projectionArray, INDArray hPrevArray, INDArray dHArray,
-            INDArray dGatesArray, INDArray dGatesHhArray, int rows, int hidden) {
+    static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
+            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray,
+            int rows, int hidden) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block gates = Block.of(gatesArray);
         Block projection = Block.of(projectionArray);
         Block hPrev = Block.of(hPrevArray);
@@ -239,7 +256,7 @@ final class VectorKernels {
                 FloatVector reset = gates.load(g + j);
                 FloatVector update = gates.load(g + hidden + j);
                 FloatVector next = gates.load(g + 2 * hidden + j);
-                FloatVector dh = dH.load(s + j);
+                FloatVector dh = upstream(dH, dOutput, s + j);
                 FloatVector dNextPre = dh.mul(update.neg().add(1f)).mul(next.mul(next).neg().add(1f));
                 FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(update.neg().add(1f));
                 FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
@@ -256,7 +273,7 @@ final class VectorKernels {
                 float reset = gates.get(g + j);
                 float update = gates.get(g + hidden + j);
                 float next = gates.get(g + 2 * hidden + j);
-                float dh = dH.get(s + j);
+                float dh = upstreamScalar(dH, dOutput, s + j);
                 float dNextPre = dh * (1f - update) * (1f - next * next);
                 float dUpdatePre = dh * (hPrev.get(s + j) - next) * update * (1f - update);
                 float dResetPre = dNextPre * projection.get(g + 2 * hidden + j) * reset * (1f - reset);
@@ -272,7 +289,7 @@ final class VectorKernels {
     }
 
     /** Elman forward: h' = tanh(pre) or relu(pre), over {@code count} contiguous elements. */
-    static void rnnForward(INDArray preArray, INDArray hNextArray, boolean relu, int count) {
+    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int count) {
         Block pre = Block.of(preArray);
         Block hNext = Block.of(hNextArray);
         FloatVector zero = FloatVector.zero(F);
@@ -289,7 +306,9 @@ final class VectorKernels {
     }
 
     /** Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu. */
-    static void rnnBackward(INDArray hNextArray, INDArray dHArray, INDArray dGatesArray, boolean relu, int count) {
+    static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dOutputArray, MatrixRegion dHArray,
+            MatrixRegion dGatesArray, boolean relu, int count) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block hNext = Block.of(hNextArray);
         Block dH = Block.of(dHArray);
         Block dGates = Block.of(dGatesArray);
@@ -298,12 +317,12 @@ final class VectorKernels {
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector h = hNext.load(j);
-            FloatVector dh = dH.load(j);
+            FloatVector dh = upstream(dH, dOutput, j);
             dGates.store(j, relu ? zero.blend(dh, h.compare(VectorOperators.GT, 0f)) : dh.mul(h.mul(h).neg().add(1f)));
         }
         for (; j < count; j++) {
             float h = hNext.get(j);
-            float dh = dH.get(j);
+            float dh = upstreamScalar(dH, dOutput, j);
             dGates.put(j, relu ? (h > 0f ? dh : 0f) : dh * (1f - h * h));
         }
     }

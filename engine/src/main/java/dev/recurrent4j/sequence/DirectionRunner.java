@@ -1,7 +1,8 @@
 package dev.recurrent4j.sequence;
 
 import dev.recurrent4j.tensor.Blas;
-import static dev.recurrent4j.sequence.StepBuffers.rows;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
 
 import dev.recurrent4j.cell.Cell;
@@ -44,18 +45,20 @@ public final class DirectionRunner {
         assert input.ordering() == 'c' && !input.isView() : "input must be a 'c' array, not a view";
         assert layout.steps() == steps && layout.batch() == batch;
 
-        StepBuffers buffers = new StepBuffers(type, direction, steps, batch, hidden, gateWidth, lstm,
+        StepBuffers buffers = new StepBuffers(weights, direction, steps, batch, lstm,
                 cell.separateRecurrentGradient());
         INDArray states = buffers.states;
         INDArray cellStates = buffers.cellStates;
 
-        // The input projection of every step at once: [T*B, I] x [I, G*H].
+        // The input projection of every step at once, on top of the bias rows: [T*B, I] x [I, G*H].
         INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
-        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
         INDArray bias = cell.inputProjectionBias(weights);
         if (bias != null) {
-            gatesFlat.addiRowVector(bias);
+            Blas.gemm(Nd4j.ones(type, steps * batch, 1), false, bias.reshape(1, gateWidth), false, 1.0, 0.0,
+                    gatesFlat);
         }
+        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0,
+                bias == null ? 0.0 : 1.0, gatesFlat);
         states.slice(direction.initialIndex(steps)).assign(h0);
         if (lstm) {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);
@@ -85,7 +88,8 @@ public final class DirectionRunner {
      * there, and dL/dh0 (dL/dc0) is 0.
      *
      * @param cache what {@link #forward} returned; not mutated
-     * @param dOutput {@code [T, B, H]} dL/d(output), or {@code null}; entries at padded steps are ignored
+     * @param dOutput {@code [T, B, H]} 'c' contiguous dL/d(output), or {@code null}; entries at padded steps are
+     *     ignored
      * @param dFinalHidden {@code [B, H]} dL/d(final hidden state), or {@code null}
      * @param dFinalCell {@code [B, H]} dL/d(final LSTM cell state), or {@code null}
      * @param windowStart the first step gradients flow through, {@code 0} for full BPTT
@@ -108,6 +112,11 @@ public final class DirectionRunner {
         INDArray dGatesHh = cell.separateRecurrentGradient() ? Nd4j.zeros(type, steps, batch, gateWidth) : dGates;
         INDArray dH = dFinalHidden == null ? Nd4j.zeros(type, batch, hidden) : dFinalHidden.dup('c');
         INDArray dC = !lstm ? null : dFinalCell == null ? Nd4j.zeros(type, batch, hidden) : dFinalCell.dup('c');
+        NativeBuffer dGatesMemory = NativeBuffer.of(dGates);
+        NativeBuffer dGatesHhMemory = NativeBuffer.of(dGatesHh);
+        NativeBuffer dOutputMemory = dOutput == null ? null : NativeBuffer.of(dOutput);
+        MatrixRegion dHRegion = MatrixRegion.of(dH);
+        MatrixRegion dCRegion = lstm ? MatrixRegion.of(dC) : null;
 
         // Backward mirrors forward: walk the steps in the reverse of the order forward took them.
         for (long k = steps - 1; k >= 0; k--) {
@@ -116,12 +125,12 @@ public final class DirectionRunner {
                 continue;
             }
             int active = layout.activeRows(t);
-            INDArray dHActive = rows(dH, active);
-            if (dOutput != null) {
-                dHActive.addi(rows(dOutput.slice(t), active));
-            }
-            StepGradients g = new StepGradients(dHActive, lstm ? rows(dC, active) : null,
-                    rows(dGates.slice(t), active), rows(dGatesHh.slice(t), active));
+            StepGradients g = new StepGradients(
+                    dOutputMemory == null ? null : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active),
+                    dHRegion.firstRows(active),
+                    lstm ? dCRegion.firstRows(active) : null,
+                    MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
+                    MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
             cell.backward(weights, cache.buffers.step(t, active), g);
             // Rows past their length pass dH and dC through unchanged, as their state was carried.
         }

@@ -31,9 +31,25 @@ public final class Blas {
         assert a.rank() == 2 && b.rank() == 2 && c.rank() == 2 : "gemm takes matrices";
         assert a.size(transposeA ? 0 : 1) == b.size(transposeB ? 1 : 0) : "inner dimensions differ";
         if (DIRECT && OpenBlasGemm.accepts(a, b, c)) {
-            OpenBlasGemm.gemm(a, transposeA, b, transposeB, alpha, beta, c);
+            OpenBlasGemm.gemm(OpenBlasGemm.region(a), transposeA, OpenBlasGemm.region(b), transposeB, alpha, beta,
+                    OpenBlasGemm.region(c));
         } else {
             Nd4j.gemm(a, b, c, transposeA, transposeB, alpha, beta);
+        }
+    }
+
+    /**
+     * {@code c = alpha * op(a) op(b) + beta * c} on regions: straight to OpenBLAS where it can, else through
+     * {@code Nd4j.gemm} on views of the regions. Shapes as in {@link #gemm(INDArray, boolean, INDArray, boolean,
+     * double, double, INDArray)}.
+     */
+    public static void gemm(MatrixRegion a, boolean transposeA, MatrixRegion b, boolean transposeB, double alpha,
+            double beta, MatrixRegion c) {
+        assert (transposeA ? a.rows() : a.cols()) == (transposeB ? b.cols() : b.rows()) : "inner dimensions differ";
+        if (DIRECT && OpenBlasGemm.accepts(a, b, c)) {
+            OpenBlasGemm.gemm(a, transposeA, b, transposeB, alpha, beta, c);
+        } else {
+            Nd4j.gemm(a.view(), b.view(), c.view(), transposeA, transposeB, alpha, beta);
         }
     }
 
