@@ -6,18 +6,28 @@ import java.io.PrintStream;
 public final class ConsoleReporter implements TrainingListener {
     private final PrintStream out;
     private final String unit;
+    private final int every;
 
     public ConsoleReporter() {
         this(System.out, "tok");
     }
 
     public ConsoleReporter(PrintStream out, String unit) {
+        this(out, unit, 1);
+    }
+
+    /** @param every print every this many epochs (and the last one) */
+    public ConsoleReporter(PrintStream out, String unit, int every) {
         this.out = out;
         this.unit = unit;
+        this.every = Math.max(1, every);
     }
 
     @Override
     public void onEpoch(EpochEvent e) {
+        if ((e.epoch() + 1) % every != 0 && e.epoch() + 1 != e.epochs()) {
+            return;
+        }
         StringBuilder line = new StringBuilder(String.format("epoch %d/%d  train %s", e.epoch() + 1, e.epochs(),
                 without(e.train())));
         if (e.validation() != null) {
