@@ -139,6 +139,16 @@ final class StreamSnapshots {
         stream.restoreState(h, c, steps);
     }
 
+    /** Restores {@code bytes} into a stream its caller holds idle (as after its own snapshot). */
+    static void restoreInPlace(byte[] bytes, Stream stream) {
+        stream.acquire();
+        try {
+            restore(bytes, stream);
+        } finally {
+            stream.release();
+        }
+    }
+
     private static Map<String, Object> architecture(InferenceModel model) {
         RecurrentConfig config = model.config();
         Map<String, Object> header = new LinkedHashMap<>();
