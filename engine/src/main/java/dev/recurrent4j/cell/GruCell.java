@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import static dev.recurrent4j.cell.Gate.GRU_NEW;
 import static dev.recurrent4j.cell.Gate.GRU_RESET;
 import static dev.recurrent4j.cell.Gate.GRU_UPDATE;
@@ -46,7 +47,7 @@ final class GruCell implements Cell {
         long h = w.hiddenSize();
         INDArray gates = s.gates();
         INDArray projection = s.hiddenProjection();
-        Nd4j.gemm(s.hPrev(), w.weightHh(), projection, false, true, 1.0, 0.0);
+        Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 0.0, projection);
         if (w.hasBias()) {
             projection.addiRowVector(w.biasHh());
         }
@@ -99,6 +100,6 @@ final class GruCell implements Cell {
 
         // dL/dh = z * dL/dh' + dGatesHh W_hh   (accumulates onto the direct path)
         dH.muli(update);
-        Nd4j.gemm(g.dGatesHh(), w.weightHh(), dH, false, false, 1.0, 1.0);
+        Blas.gemm(g.dGatesHh(), false, w.weightHh(), false, 1.0, 1.0, dH);
     }
 }

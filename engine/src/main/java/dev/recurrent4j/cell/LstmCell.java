@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import static dev.recurrent4j.cell.Gate.LSTM_CELL;
 import static dev.recurrent4j.cell.Gate.LSTM_FORGET;
 import static dev.recurrent4j.cell.Gate.LSTM_INPUT;
@@ -39,7 +40,7 @@ final class LstmCell implements Cell {
     public void forward(CellWeights w, StepTensors s) {
         long h = w.hiddenSize();
         INDArray gates = s.gates();
-        Nd4j.gemm(s.hPrev(), w.weightHh(), gates, false, true, 1.0, 1.0);
+        Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 1.0, gates);
 
         INDArray inputForget = Gate.columns(gates, LSTM_INPUT, LSTM_FORGET, h);
         INDArray cell = LSTM_CELL.columns(gates, h);
@@ -91,6 +92,6 @@ final class LstmCell implements Cell {
         cell.mul(cell, tmp).rsubi(1.0);
         LSTM_CELL.columns(dGates, h).muli(tmp);
 
-        Nd4j.gemm(dGates, w.weightHh(), dH, false, false, 1.0, 0.0);
+        Blas.gemm(dGates, false, w.weightHh(), false, 1.0, 0.0, dH);
     }
 }

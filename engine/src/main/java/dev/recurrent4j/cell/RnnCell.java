@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
@@ -32,7 +33,7 @@ final class RnnCell implements Cell {
 
     @Override
     public void forward(CellWeights w, StepTensors s) {
-        Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
+        Blas.gemm(s.hPrev(), false, w.weightHh(), true, 1.0, 1.0, s.gates());
         if (type == CellType.RNN_TANH) {
             Nd4j.exec(new Tanh(s.gates(), s.hNext()));
         } else {
@@ -49,6 +50,6 @@ final class RnnCell implements Cell {
             Nd4j.exec(new Step(s.hNext(), derivative, 0.0)); // h' > 0, as PyTorch's relu backward
         }
         g.dH().mul(derivative, g.dGates());
-        Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+        Blas.gemm(g.dGates(), false, w.weightHh(), false, 1.0, 0.0, g.dH());
     }
 }

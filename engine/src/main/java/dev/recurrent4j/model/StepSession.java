@@ -1,5 +1,6 @@
 package dev.recurrent4j.model;
 
+import dev.recurrent4j.tensor.Blas;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
@@ -91,7 +92,7 @@ public final class StepSession {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             CellWeights weights = network.parameters().get(layer, 0);
             INDArray layerGates = rows(gates[layer], b);
-            Nd4j.gemm(layerInput, weights.weightIh(), layerGates, false, true, 1.0, 0.0);
+            Blas.gemm(layerInput, false, weights.weightIh(), true, 1.0, 0.0, layerGates);
             if (inputBias[layer] != null) {
                 layerGates.addiRowVector(inputBias[layer]);
             }
