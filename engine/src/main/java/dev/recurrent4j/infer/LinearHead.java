@@ -1,10 +1,10 @@
 package dev.recurrent4j.infer;
 
+import dev.recurrent4j.tensor.Blas;
 import dev.recurrent4j.tensor.Shapes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code out = hidden W^T + b}, PyTorch's {@code nn.Linear(D*H, O)} with its {@code weight [O, D*H]} and
@@ -62,7 +62,7 @@ public final class LinearHead implements OutputHead {
 
     @Override
     public void apply(INDArray hidden, INDArray out) {
-        Nd4j.gemm(hidden, weight, out, false, true, 1.0, 0.0);
+        Blas.gemm(hidden, false, weight, true, 1.0, 0.0, out);
         if (bias != null) {
             out.addiRowVector(bias);
         }

@@ -3,6 +3,7 @@ package dev.recurrent4j.sequence;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
+import dev.recurrent4j.tensor.Blas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -61,7 +62,7 @@ public final class InferenceRunner {
 
         // The input projection of every step at once, exactly as DirectionRunner does it.
         INDArray gatesFlat = gates.reshape(steps * batch, gateWidth);
-        Nd4j.gemm(input.reshape(steps * batch, inputSize), weights.weightIh(), gatesFlat, false, true, 1.0, 0.0);
+        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
         INDArray bias = cell.inputProjectionBias(weights);
         if (bias != null) {
             gatesFlat.addiRowVector(bias);
