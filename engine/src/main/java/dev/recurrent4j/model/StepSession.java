@@ -106,11 +106,10 @@ public final class StepSession {
         MatrixRegion layerInput = MatrixRegion.of(x);
         for (int layer = 0; layer < config.numLayers(); layer++) {
             MatrixRegion layerGates = gates[layer].firstRows(b);
-            if (inputBias[layer] != null) { // the bias in every row, then the input projection on top
-                Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 0.0, layerGates);
+            Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, 0.0, layerGates);
+            if (inputBias[layer] != null) { // + bias in every row, as a rank-1 product: x W^T + b, rounded once
+                Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
             }
-            Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, inputBias[layer] == null ? 0.0 : 1.0,
-                    layerGates);
             // The new state is written over the old one: each cell reads an element before writing it.
             MatrixRegion layerH = MatrixRegion.block(h, layer, b, hidden);
             MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hidden);

@@ -50,15 +50,13 @@ public final class DirectionRunner {
         INDArray states = buffers.states;
         INDArray cellStates = buffers.cellStates;
 
-        // The input projection of every step at once, on top of the bias rows: [T*B, I] x [I, G*H].
+        // The input projection of every step at once: [T*B, I] x [I, G*H].
         INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
+        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
         INDArray bias = cell.inputProjectionBias(weights);
         if (bias != null) {
-            Blas.gemm(Nd4j.ones(type, steps * batch, 1), false, bias.reshape(1, gateWidth), false, 1.0, 0.0,
-                    gatesFlat);
+            gatesFlat.addiRowVector(bias);
         }
-        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0,
-                bias == null ? 0.0 : 1.0, gatesFlat);
         states.slice(direction.initialIndex(steps)).assign(h0);
         if (lstm) {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);
@@ -67,7 +65,9 @@ public final class DirectionRunner {
         for (long k = 0; k < steps; k++) {
             long t = direction.timeAt(k, steps);
             int active = layout.activeRows(t);
-            cell.forward(weights, buffers.step(t, active));
+            if (active > 0) { // zero when every sequence ended before t (lengths may all be below T)
+                cell.forward(weights, buffers.step(t, active));
+            }
             if (active < batch) { // rows past their length carry their state unchanged
                 carry(states, direction, t, active);
                 if (lstm) {
@@ -125,6 +125,9 @@ public final class DirectionRunner {
                 continue;
             }
             int active = layout.activeRows(t);
+            if (active == 0) {
+                continue;
+            }
             StepGradients g = new StepGradients(
                     dOutputMemory == null ? null : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active),
                     dHRegion.firstRows(active),

@@ -4,20 +4,22 @@ import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
 import dev.recurrent4j.tensor.Blas;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Runs one layer in one direction over a whole batch of sequences for inference: the same cells, the same
- * input-projection GEMM and the same per-step views as {@link DirectionRunner#forward}, so the same numbers bit for
- * bit, but without anything backward needs. It is not a replacement for {@link DirectionRunner}: it cannot be
+ * input-projection GEMM and the same per-step arithmetic as {@link DirectionRunner#forward}, so the same numbers bit
+ * for bit, but without anything backward needs. It is not a replacement for {@link DirectionRunner}: it cannot be
  * differentiated.
  *
  * <p>What it keeps: the input projections {@code [T, B, G*H]} (one GEMM for all steps, as the training path) and the
  * outputs {@code [T, B, H]}. What it does not: the {@code [T+1, B, H]} hidden and cell state histories, the
- * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the state lives in two
- * {@code [B, H]} buffers that swap roles each step. {@code EquivalenceTest}-style tests in {@code infer} tie the two
+ * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the state lives in one
+ * {@code [B, H]} buffer updated in place. {@code EquivalenceTest}-style tests in {@code infer} tie the two
  * runners together.
  */
 public final class InferenceRunner {
@@ -52,13 +54,20 @@ public final class InferenceRunner {
         assert layout.steps() == steps && layout.batch() == batch;
 
         // Native memory for the whole call, decided here: nothing below allocates an array.
-        INDArray gates = Nd4j.create(type, steps, batch, gateWidth);
-        INDArray hiddenProjection = cell.separateRecurrentGradient() ? Nd4j.create(type, batch, gateWidth) : null;
-        INDArray scratch = Nd4j.create(type, batch, gateWidth);
+        INDArray gates = Nd4j.createUninitialized(type, steps, batch, gateWidth);
         INDArray output = Nd4j.zeros(type, steps, batch, hidden);
-        INDArray[] h = {h0.dup('c'), Nd4j.create(type, batch, hidden)};
-        INDArray[] c = lstm ? new INDArray[] {c0.dup('c'), Nd4j.create(type, batch, hidden)} : null;
-        INDArray tanhC = lstm ? Nd4j.create(type, batch, hidden) : null;
+        INDArray h = h0.dup('c');
+        INDArray c = lstm ? c0.dup('c') : null;
+        NativeBuffer gatesMemory = NativeBuffer.of(gates);
+        NativeBuffer outputMemory = NativeBuffer.of(output);
+        MatrixRegion hRegion = MatrixRegion.of(h);
+        MatrixRegion cRegion = lstm ? MatrixRegion.of(c) : null;
+        MatrixRegion projection = cell.separateRecurrentGradient()
+                ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth)) : null;
+        MatrixRegion tanhC = lstm ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, hidden)) : null;
+        MatrixRegion scratch = MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth));
+        MatrixRegion weightHh = MatrixRegion.of(weights.weightHh());
+        MatrixRegion biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
 
         // The input projection of every step at once, exactly as DirectionRunner does it.
         INDArray gatesFlat = gates.reshape(steps * batch, gateWidth);
@@ -68,37 +77,24 @@ public final class InferenceRunner {
             gatesFlat.addiRowVector(bias);
         }
 
-        int prev = 0;
+        // One state, updated in place (each cell reads an element before writing it); rows past their length are
+        // simply not touched, which carries their state.
         for (long k = 0; k < steps; k++) {
             long t = direction.timeAt(k, steps);
             int active = layout.activeRows(t);
-            int next = 1 - prev;
-            if (active == 0) { // every sequence is shorter than T: nothing runs, every state is carried
-                h[next].assign(h[prev]);
-                if (lstm) {
-                    c[next].assign(c[prev]);
-                }
-                prev = next;
+            if (active == 0) { // every sequence ended before t (lengths may all be below T)
                 continue;
             }
+            MatrixRegion hActive = hRegion.firstRows(active);
+            MatrixRegion cActive = lstm ? cRegion.firstRows(active) : null;
             cell.forward(weights, new StepTensors(
-                    StepBuffers.rows(gates.slice(t), active),
-                    hiddenProjection == null ? null : StepBuffers.rows(hiddenProjection, active),
-                    StepBuffers.rows(h[prev], active),
-                    StepBuffers.rows(h[next], active),
-                    lstm ? StepBuffers.rows(c[prev], active) : null,
-                    lstm ? StepBuffers.rows(c[next], active) : null,
-                    lstm ? StepBuffers.rows(tanhC, active) : null,
-                    StepBuffers.rows(scratch, active)));
-            if (active < batch) { // rows past their length carry their state unchanged
-                StepBuffers.rowsFrom(h[next], active).assign(StepBuffers.rowsFrom(h[prev], active));
-                if (lstm) {
-                    StepBuffers.rowsFrom(c[next], active).assign(StepBuffers.rowsFrom(c[prev], active));
-                }
-            }
-            StepBuffers.rows(output.slice(t), active).assign(StepBuffers.rows(h[next], active));
-            prev = next;
+                    MatrixRegion.block(gatesMemory, t, batch, gateWidth).firstRows(active),
+                    projection == null ? null : projection.firstRows(active),
+                    hActive, hActive, cActive, cActive,
+                    tanhC == null ? null : tanhC.firstRows(active),
+                    scratch.firstRows(active), weightHh, biasHh));
+            Blas.copy(hActive, MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
         }
-        return new Result(output, h[prev], lstm ? c[prev] : null);
+        return new Result(output, h, c);
     }
 }

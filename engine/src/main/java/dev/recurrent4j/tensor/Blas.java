@@ -53,6 +53,25 @@ public final class Blas {
         }
     }
 
+    /**
+     * Copies {@code source} into {@code target} (same shape and data type): a memory copy on the CPU backend, an
+     * ND4J assign on views elsewhere.
+     */
+    public static void copy(MatrixRegion source, MatrixRegion target) {
+        assert source.rows() == target.rows() && source.cols() == target.cols() : "copy between different shapes";
+        if (source.length() == 0) {
+            return;
+        }
+        if (DIRECT) {
+            NativeBuffer from = source.buffer();
+            NativeBuffer to = target.buffer();
+            to.bytes().put(to.byteIndex(target.offset()), from.bytes(), from.byteIndex(source.offset()),
+                    Math.toIntExact(source.length() * from.dataType().width()));
+        } else {
+            target.view().assign(source.view());
+        }
+    }
+
     /** Whether products go straight to OpenBLAS in this JVM. */
     public static boolean direct() {
         return DIRECT;

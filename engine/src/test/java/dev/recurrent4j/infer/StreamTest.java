@@ -1,6 +1,7 @@
 package dev.recurrent4j.infer;
 
 import static dev.recurrent4j.infer.InferTesting.assertSameBits;
+import static dev.recurrent4j.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,12 +18,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Streams: stepping equals whole-sequence inference; snapshots restore exactly and refuse what does not fit. */
 class StreamTest {
 
-    /** float64: a stream's steps equal {@link InferenceModel#run} over the whole sequence, bit for bit. */
+    /**
+     * float64: a stream's steps equal {@link InferenceModel#run} over the whole sequence. Not bit for bit: a step
+     * projects one input row (a GEMV) where the whole sequence projects all T rows at once (a GEMM), and OpenBLAS
+     * sums those in different orders; so within 1e-12 of the largest value, rounding and nothing else.
+     */
     @ParameterizedTest
     @EnumSource(CellType.class)
     void stepsEqualTheWholeSequence(CellType cell) {
@@ -33,12 +39,12 @@ class StreamTest {
             for (int t = 0; t < 9; t++) {
                 double[] logits = stream.step(x.get(NDArrayIndex.point(t), NDArrayIndex.point(0), NDArrayIndex.all())
                         .toDoubleVector());
-                assertSameBits("logits t=" + t, whole.logits().get(NDArrayIndex.point(t), NDArrayIndex.point(0),
-                        NDArrayIndex.all()).toDoubleVector(), logits);
+                assertClose("logits t=" + t, whole.logits().get(NDArrayIndex.point(t), NDArrayIndex.point(0),
+                        NDArrayIndex.all()), Nd4j.createFromArray(logits), 1e-12);
             }
-            assertSameBits("h_n", whole.finalState().h(), stream.state().h());
-            assertSameBits("hidden", whole.output().get(NDArrayIndex.point(8), NDArrayIndex.point(0),
-                    NDArrayIndex.all()).toDoubleVector(), stream.hidden());
+            assertClose("h_n", whole.finalState().h(), stream.state().h(), 1e-12);
+            assertClose("hidden", whole.output().get(NDArrayIndex.point(8), NDArrayIndex.point(0),
+                    NDArrayIndex.all()), Nd4j.createFromArray(stream.hidden()), 1e-12);
             assertEquals(9, stream.steps());
         }
     }
