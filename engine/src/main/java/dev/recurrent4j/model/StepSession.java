@@ -38,6 +38,12 @@ public final class StepSession {
     private final MatrixRegion[] tanhC;
     /** Per layer: {@code [1, G*H]} the input-projection bias, or null without bias. */
     private final MatrixRegion[] inputBias;
+    /** The arrays of the previous call and their memory: callers that reuse their arrays allocate nothing here. */
+    private final MemoryCache inputs = new MemoryCache();
+    private final MemoryCache hiddenStates = new MemoryCache();
+    private final MemoryCache cellStates = new MemoryCache();
+    private INDArray lastStateH;
+    private INDArray lastOutput;
     /** Per layer: the weights as regions. */
     private final MatrixRegion[] weightIh;
     private final MatrixRegion[] weightHh;
@@ -100,10 +106,10 @@ public final class StepSession {
      */
     public INDArray step(INDArray x, RecurrentState state) {
         long b = checkArguments(x, state);
-        NativeBuffer h = NativeBuffer.of(state.h());
-        NativeBuffer c = state.c() == null ? null : NativeBuffer.of(state.c());
-        long hidden = config.hiddenSize();
-        MatrixRegion layerInput = MatrixRegion.of(x);
+        NativeBuffer h = hiddenStates.of(state.h());
+        NativeBuffer c = state.c() == null ? null : cellStates.of(state.c());
+        long hiddenSize = config.hiddenSize();
+        MatrixRegion layerInput = new MatrixRegion(inputs.of(x), 0, b, config.inputSize());
         for (int layer = 0; layer < config.numLayers(); layer++) {
             MatrixRegion layerGates = gates[layer].firstRows(b);
             Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, 0.0, layerGates);
@@ -111,15 +117,33 @@ public final class StepSession {
                 Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
             }
             // The new state is written over the old one: each cell reads an element before writing it.
-            MatrixRegion layerH = MatrixRegion.block(h, layer, b, hidden);
-            MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hidden);
+            MatrixRegion layerH = MatrixRegion.block(h, layer, b, hiddenSize);
+            MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hiddenSize);
             cell.forward(network.parameters().get(layer, 0), new StepTensors(layerGates,
                     hiddenProjection[layer] == null ? null : hiddenProjection[layer].firstRows(b),
                     layerH, layerH, layerC, layerC, tanhC[layer] == null ? null : tanhC[layer].firstRows(b),
                     scratch[layer].firstRows(b), weightHh[layer], biasHh[layer]));
             layerInput = layerH;
         }
-        return state.h().slice(config.numLayers() - 1);
+        if (state.h() != lastStateH) {
+            lastStateH = state.h();
+            lastOutput = state.h().slice(config.numLayers() - 1);
+        }
+        return lastOutput;
+    }
+
+    /** The memory of the last array seen; a new wrapper only when the caller hands in another array. */
+    private static final class MemoryCache {
+        private INDArray array;
+        private NativeBuffer memory;
+
+        NativeBuffer of(INDArray candidate) {
+            if (candidate != array) {
+                array = candidate;
+                memory = NativeBuffer.of(candidate);
+            }
+            return memory;
+        }
     }
 
     private long checkArguments(INDArray x, RecurrentState state) {
