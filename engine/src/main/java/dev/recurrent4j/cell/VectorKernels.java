@@ -77,49 +77,66 @@ final class VectorKernels {
 
     /**
      * LSTM forward: gates {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h'.
+     * Two short passes per row rather than one long one: short loop bodies are what C2 turns fully into SIMD
+     * (a long body leaves some vector operations un-intrinsified, boxed and slow).
      */
-    static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray, MatrixRegion tanhCArray,
-            MatrixRegion hNextArray, int rows, int hidden) {
+    static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray,
+            MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block cPrev = Block.of(cPrevArray);
         Block cNext = Block.of(cNextArray);
         Block tanhC = Block.of(tanhCArray);
         Block hNext = Block.of(hNextArray);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 4 * hidden;
-            int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector in = sigmoid(gates.load(g + j));
-                FloatVector forget = sigmoid(gates.load(g + hidden + j));
-                FloatVector cell = tanh(gates.load(g + 2 * hidden + j));
-                FloatVector out = sigmoid(gates.load(g + 3 * hidden + j));
-                FloatVector c = forget.mul(cPrev.load(s + j)).add(in.mul(cell));
-                FloatVector tc = tanh(c);
-                gates.store(g + j, in);
-                gates.store(g + hidden + j, forget);
-                gates.store(g + 2 * hidden + j, cell);
-                gates.store(g + 3 * hidden + j, out);
-                cNext.store(s + j, c);
-                tanhC.store(s + j, tc);
-                hNext.store(s + j, out.mul(tc));
-            }
-            for (; j < hidden; j++) {
-                float in = sigmoid(gates.get(g + j));
-                float forget = sigmoid(gates.get(g + hidden + j));
-                float cell = tanh(gates.get(g + 2 * hidden + j));
-                float out = sigmoid(gates.get(g + 3 * hidden + j));
-                float c = forget * cPrev.get(s + j) + in * cell;
-                float tc = tanh(c);
-                gates.put(g + j, in);
-                gates.put(g + hidden + j, forget);
-                gates.put(g + 2 * hidden + j, cell);
-                gates.put(g + 3 * hidden + j, out);
-                cNext.put(s + j, c);
-                tanhC.put(s + j, tc);
-                hNext.put(s + j, out * tc);
-            }
+            sigmoidInPlace(gates, g, 2 * hidden);              // i, f
+            tanhInPlace(gates, g + 2 * hidden, hidden);        // g
+            sigmoidInPlace(gates, g + 3 * hidden, hidden);     // o
+            lstmCellUpdate(gates, g, cPrev, cNext, tanhC, hNext, r * hidden, hidden);
+        }
+    }
+
+    private static void sigmoidInPlace(Block block, int start, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            block.store(start + j, sigmoid(block.load(start + j)));
+        }
+        for (; j < count; j++) {
+            block.put(start + j, sigmoid(block.get(start + j)));
+        }
+    }
+
+    private static void tanhInPlace(Block block, int start, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            block.store(start + j, tanh(block.load(start + j)));
+        }
+        for (; j < count; j++) {
+            block.put(start + j, tanh(block.get(start + j)));
+        }
+    }
+
+    /** c' = f * c + i * g, tanh(c'), h' = o * tanh(c') for one row, from activated gates at {@code g}. */
+    private static void lstmCellUpdate(Block gates, int g, Block cPrev, Block cNext, Block tanhC, Block hNext, int s,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector c = gates.load(g + hidden + j).mul(cPrev.load(s + j))
+                    .add(gates.load(g + j).mul(gates.load(g + 2 * hidden + j)));
+            FloatVector tc = tanh(c);
+            cNext.store(s + j, c);
+            tanhC.store(s + j, tc);
+            hNext.store(s + j, gates.load(g + 3 * hidden + j).mul(tc));
+        }
+        for (; j < hidden; j++) {
+            float c = gates.get(g + hidden + j) * cPrev.get(s + j) + gates.get(g + j) * gates.get(g + 2 * hidden + j);
+            float tc = tanh(c);
+            cNext.put(s + j, c);
+            tanhC.put(s + j, tc);
+            hNext.put(s + j, gates.get(g + 3 * hidden + j) * tc);
         }
     }
 
@@ -184,52 +201,64 @@ final class VectorKernels {
     /**
      * GRU forward: {@code gates [b, 3H]} holds the input projection (with b_ih), {@code projection [b, 3H]} the
      * recurrent product without bias; adds {@code biasHh} (may be null) to the projection in place, writes r, z, n
-     * into gates and h' = n + z (h - n).
+     * into gates and h' = n + z (h - n). Short passes per row, as in {@link #lstmForward}.
      */
-    static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray, MatrixRegion hPrevArray,
-            MatrixRegion hNextArray, int rows, int hidden) {
+    static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
+            MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block projection = Block.of(projectionArray);
         Block bias = Block.ofNullable(biasHhArray);
         Block hPrev = Block.of(hPrevArray);
         Block hNext = Block.of(hNextArray);
-        FloatVector zero = FloatVector.zero(F);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
-            int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector hr = projection.load(g + j).add(bias == null ? zero : bias.load(j));
-                FloatVector hz = projection.load(g + hidden + j).add(bias == null ? zero : bias.load(hidden + j));
-                FloatVector hn = projection.load(g + 2 * hidden + j)
-                        .add(bias == null ? zero : bias.load(2 * hidden + j));
-                FloatVector reset = sigmoid(gates.load(g + j).add(hr));
-                FloatVector update = sigmoid(gates.load(g + hidden + j).add(hz));
-                FloatVector next = tanh(gates.load(g + 2 * hidden + j).add(reset.mul(hn)));
-                projection.store(g + j, hr);
-                projection.store(g + hidden + j, hz);
-                projection.store(g + 2 * hidden + j, hn);
-                gates.store(g + j, reset);
-                gates.store(g + hidden + j, update);
-                gates.store(g + 2 * hidden + j, next);
-                hNext.store(s + j, hPrev.load(s + j).sub(next).mul(update).add(next));
+            if (bias != null) {
+                addInPlace(projection, g, bias, 0, 3 * hidden);
             }
-            for (; j < hidden; j++) {
-                float hr = projection.get(g + j) + (bias == null ? 0f : bias.get(j));
-                float hz = projection.get(g + hidden + j) + (bias == null ? 0f : bias.get(hidden + j));
-                float hn = projection.get(g + 2 * hidden + j) + (bias == null ? 0f : bias.get(2 * hidden + j));
-                float reset = sigmoid(gates.get(g + j) + hr);
-                float update = sigmoid(gates.get(g + hidden + j) + hz);
-                float next = tanh(gates.get(g + 2 * hidden + j) + reset * hn);
-                projection.put(g + j, hr);
-                projection.put(g + hidden + j, hz);
-                projection.put(g + 2 * hidden + j, hn);
-                gates.put(g + j, reset);
-                gates.put(g + hidden + j, update);
-                gates.put(g + 2 * hidden + j, next);
-                hNext.put(s + j, (hPrev.get(s + j) - next) * update + next);
-            }
+            addSigmoidInPlace(gates, g, projection, g, 2 * hidden); // r, z
+            gruNewAndUpdate(gates, projection, g, hPrev, hNext, r * hidden, hidden);
+        }
+    }
+
+    /** {@code target[start..] += source[from..]} over {@code count} elements. */
+    private static void addInPlace(Block target, int start, Block source, int from, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            target.store(start + j, target.load(start + j).add(source.load(from + j)));
+        }
+        for (; j < count; j++) {
+            target.put(start + j, target.get(start + j) + source.get(from + j));
+        }
+    }
+
+    /** {@code target[start..] = sigmoid(target[start..] + source[from..])} over {@code count} elements. */
+    private static void addSigmoidInPlace(Block target, int start, Block source, int from, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            target.store(start + j, sigmoid(target.load(start + j).add(source.load(from + j))));
+        }
+        for (; j < count; j++) {
+            target.put(start + j, sigmoid(target.get(start + j) + source.get(from + j)));
+        }
+    }
+
+    /** n = tanh(x_n + r * hn) into gates, and h' = n + z (h - n), for one row at {@code g}. */
+    private static void gruNewAndUpdate(Block gates, Block projection, int g, Block hPrev, Block hNext, int s,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector next = tanh(gates.load(g + 2 * hidden + j)
+                    .add(gates.load(g + j).mul(projection.load(g + 2 * hidden + j))));
+            gates.store(g + 2 * hidden + j, next);
+            hNext.store(s + j, hPrev.load(s + j).sub(next).mul(gates.load(g + hidden + j)).add(next));
+        }
+        for (; j < hidden; j++) {
+            float next = tanh(gates.get(g + 2 * hidden + j) + gates.get(g + j) * projection.get(g + 2 * hidden + j));
+            gates.put(g + 2 * hidden + j, next);
+            hNext.put(s + j, (hPrev.get(s + j) - next) * gates.get(g + hidden + j) + next);
         }
     }
 

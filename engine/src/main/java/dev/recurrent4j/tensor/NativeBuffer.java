@@ -20,6 +20,9 @@ public final class NativeBuffer {
     private final INDArray array;
     private Pointer base;
     private ByteBuffer bytes;
+    /** One reusable pointer per operand slot of a product (a, b, c), so that a product allocates none. */
+    private final FloatPointer[] floatSlots = new FloatPointer[3];
+    private final DoublePointer[] doubleSlots = new DoublePointer[3];
 
     private NativeBuffer(INDArray array) {
         this.array = array;
@@ -56,14 +59,23 @@ public final class NativeBuffer {
         return array.offset() - array.data().offset();
     }
 
-    /** A float pointer at element {@code offset} of the array (a new pointer object each call). */
-    FloatPointer floatsAt(long offset) {
-        return new FloatPointer(base()).position(start() + offset);
+    /**
+     * A float pointer at element {@code offset} of the array: the pointer of {@code slot} (0, 1 or 2, one per
+     * operand of a product), repositioned; valid until the next call with the same slot.
+     */
+    FloatPointer floatsAt(long offset, int slot) {
+        if (floatSlots[slot] == null) {
+            floatSlots[slot] = new FloatPointer(base());
+        }
+        return floatSlots[slot].position(start() + offset);
     }
 
-    /** A double pointer at element {@code offset} of the array (a new pointer object each call). */
-    DoublePointer doublesAt(long offset) {
-        return new DoublePointer(base()).position(start() + offset);
+    /** As {@link #floatsAt} for float64. */
+    DoublePointer doublesAt(long offset, int slot) {
+        if (doubleSlots[slot] == null) {
+            doubleSlots[slot] = new DoublePointer(base());
+        }
+        return doubleSlots[slot].position(start() + offset);
     }
 
     /** Little-endian bytes from the data buffer's address; element {@code i} of the array is at {@link #byteIndex}. */

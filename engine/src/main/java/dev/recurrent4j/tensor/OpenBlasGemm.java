@@ -52,22 +52,22 @@ final class OpenBlasGemm {
             // One row: y = op(b)^T x as a GEMV over b's rows; a's and c's rows are contiguous.
             int trans = transposeB ? CblasNoTrans : CblasTrans;
             if (single) {
-                cblas_sgemv(CblasRowMajor, trans, (int) b.rows(), (int) b.cols(), (float) alpha, floats(b), ldb,
-                        floats(a), 1, (float) beta, floats(c), 1);
+                cblas_sgemv(CblasRowMajor, trans, (int) b.rows(), (int) b.cols(), (float) alpha, floats(b, 1), ldb,
+                        floats(a, 0), 1, (float) beta, floats(c, 2), 1);
             } else {
-                cblas_dgemv(CblasRowMajor, trans, (int) b.rows(), (int) b.cols(), alpha, doubles(b), ldb,
-                        doubles(a), 1, beta, doubles(c), 1);
+                cblas_dgemv(CblasRowMajor, trans, (int) b.rows(), (int) b.cols(), alpha, doubles(b, 1), ldb,
+                        doubles(a, 0), 1, beta, doubles(c, 2), 1);
             }
             return;
         }
         int opA = transposeA ? CblasTrans : CblasNoTrans;
         int opB = transposeB ? CblasTrans : CblasNoTrans;
         if (single) {
-            cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, (float) alpha, floats(a), lda, floats(b), ldb,
-                    (float) beta, floats(c), ldc);
+            cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, (float) alpha, floats(a, 0), lda, floats(b, 1), ldb,
+                    (float) beta, floats(c, 2), ldc);
         } else {
-            cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, alpha, doubles(a), lda, doubles(b), ldb, beta,
-                    doubles(c), ldc);
+            cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, alpha, doubles(a, 0), lda, doubles(b, 1), ldb, beta,
+                    doubles(c, 2), ldc);
         }
     }
 
@@ -80,11 +80,11 @@ final class OpenBlasGemm {
         return direct.equalsWithEps(Nd4j.createFromArray(new float[][] {{7, 11}}), 1e-6);
     }
 
-    private static org.bytedeco.javacpp.FloatPointer floats(MatrixRegion r) {
-        return r.buffer().floatsAt(r.offset());
+    private static org.bytedeco.javacpp.FloatPointer floats(MatrixRegion r, int slot) {
+        return r.buffer().floatsAt(r.offset(), slot);
     }
 
-    private static org.bytedeco.javacpp.DoublePointer doubles(MatrixRegion r) {
-        return r.buffer().doublesAt(r.offset());
+    private static org.bytedeco.javacpp.DoublePointer doubles(MatrixRegion r, int slot) {
+        return r.buffer().doublesAt(r.offset(), slot);
     }
 }
