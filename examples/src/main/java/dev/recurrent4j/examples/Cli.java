@@ -200,13 +200,13 @@ public final class Cli {
     @Command(name = "dates", description = "Scenario 5: LSTM encoder-decoder translating dates for people into"
             + " ISO 8601; exact match on held-out dates.")
     static final class TrainDates implements Callable<Integer> {
-        @Option(names = "--examples", defaultValue = "6000")
+        @Option(names = "--examples", defaultValue = "4000")
         int examples;
-        @Option(names = "--hidden", defaultValue = "96")
+        @Option(names = "--hidden", defaultValue = "64")
         int hidden;
-        @Option(names = "--epochs", defaultValue = "25")
+        @Option(names = "--epochs", defaultValue = "12")
         int epochs;
-        @Option(names = "--lr", defaultValue = "0.005")
+        @Option(names = "--lr", defaultValue = "0.01")
         double learningRate;
         @CommandLine.Mixin
         ScenarioOptions common;

@@ -62,7 +62,7 @@ public final class DateTranslation {
         }
 
         public static Options defaults() {
-            return new Options(6000, 96, 25, 0.005, 42, Path.of("runs", "dates"), true);
+            return new Options(4000, 64, 12, 0.01, 42, Path.of("runs", "dates"), true);
         }
     }
 
