@@ -24,7 +24,10 @@ import picocli.CommandLine.Option;
 public final class Cli {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
     /** Runs the tool; the exit code (0 ok, 2 bad input, 1 failure). */
