@@ -24,7 +24,10 @@ import picocli.CommandLine.Option;
 public final class Cli {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
     /** Runs the tool; the exit code (0 ok, 2 bad input, 1 failure). */
@@ -41,7 +44,8 @@ public final class Cli {
     }
 
     @Command(name = "train", description = "Train one of the scenarios and report what it learned.",
-            subcommands = {Cli.TrainCharLm.class, Cli.TrainHello.class})
+            subcommands = {Cli.TrainCharLm.class, Cli.TrainHello.class, Cli.TrainForecast.class, Cli.TrainSentiment.class,
+                Cli.TrainTagging.class, Cli.TrainDates.class, Cli.TrainVanishing.class})
     static final class Train implements Callable<Integer> {
         @Override
         public Integer call() {
@@ -100,6 +104,153 @@ public final class Cli {
             CharLanguageModel.HelloResult hello = CharLanguageModel.hello(seed);
             System.out.printf("hello: after %d steps (loss %.4f) the RNN predicts \"%s\" for \"hell\", and from"
                     + " \"h\" writes \"%s\"%n", hello.steps(), hello.loss(), hello.predicted(), hello.sampled());
+            return 0;
+        }
+    }
+
+    /** Options every generated-data scenario shares. */
+    static class ScenarioOptions {
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+        @Option(names = "--run", description = "CSV and PNG curves go here (default: runs/<scenario>)")
+        Path run;
+
+        Path run(String scenario) {
+            return run != null ? run : Path.of("runs", scenario);
+        }
+    }
+
+    @Command(name = "forecast", description = "Scenario 4: LSTM one-step-ahead forecast of the monthly airline"
+            + " passengers (1949-1960), test 1959-1960, against the naive 'repeat the last value'.")
+    static final class TrainForecast implements Callable<Integer> {
+        @Option(names = "--csv", description = "your own 'label,value' series instead (header line, >= 48 rows)")
+        Path csv;
+        @Option(names = "--hidden", defaultValue = "32")
+        int hidden;
+        @Option(names = "--epochs", defaultValue = "300")
+        int epochs;
+        @Option(names = "--lr", defaultValue = "0.01")
+        double learningRate;
+        @CommandLine.Mixin
+        ScenarioOptions common;
+
+        @Override
+        public Integer call() {
+            Forecasting.Result r = Forecasting.run(new Forecasting.Options(csv, hidden, epochs, learningRate,
+                    common.seed, common.run("forecast"), true));
+            System.out.println("\nmonth  actual  forecast");
+            for (int k = 0; k < r.testMonths(); k++) {
+                System.out.printf("%5d  %6.0f  %8.1f%n", k + 1, r.actual()[k], r.forecast()[k]);
+            }
+            System.out.printf("%nScenario 4 (forecasting): test RMSE %.2f vs naive %.2f, %.1f%% lower (MAE %.2f vs"
+                    + " %.2f) over %d held-out months, %d epochs%n", r.modelRmse(), r.naiveRmse(),
+                    r.improvementPercent(), r.modelMae(), r.naiveMae(), r.testMonths(), r.epochs());
+            return 0;
+        }
+    }
+
+    @Command(name = "sentiment", description = "Scenario 2: BiLSTM many-to-one sentiment classification of"
+            + " generated sentences with negation and contrast.")
+    static final class TrainSentiment implements Callable<Integer> {
+        @Option(names = "--examples", defaultValue = "3000")
+        int examples;
+        @Option(names = "--hidden", defaultValue = "32")
+        int hidden;
+        @Option(names = "--epochs", defaultValue = "12")
+        int epochs;
+        @Option(names = "--lr", defaultValue = "0.01")
+        double learningRate;
+        @CommandLine.Mixin
+        ScenarioOptions common;
+
+        @Override
+        public Integer call() {
+            SentimentClassification.Result r = SentimentClassification.run(new SentimentClassification.Options(
+                    examples, hidden, epochs, learningRate, common.seed, common.run("sentiment"), true));
+            System.out.printf("%nScenario 2 (classification): test accuracy %.3f on %d held-out sentences (negated"
+                    + " %.3f, with 'but' %.3f), %d epochs%n", r.testAccuracy(), r.testSize(), r.negationAccuracy(),
+                    r.contrastAccuracy(), r.epochs());
+            return 0;
+        }
+    }
+
+    @Command(name = "tagging", description = "Scenario 3: BiLSTM per-step BIO entity tagging of generated"
+            + " sentences, with names only the context disambiguates.")
+    static final class TrainTagging implements Callable<Integer> {
+        @Option(names = "--examples", defaultValue = "2000")
+        int examples;
+        @Option(names = "--hidden", defaultValue = "32")
+        int hidden;
+        @Option(names = "--epochs", defaultValue = "10")
+        int epochs;
+        @Option(names = "--lr", defaultValue = "0.01")
+        double learningRate;
+        @CommandLine.Mixin
+        ScenarioOptions common;
+
+        @Override
+        public Integer call() {
+            EntityTagging.Result r = EntityTagging.run(new EntityTagging.Options(examples, hidden, epochs,
+                    learningRate, common.seed, common.run("tagging"), true));
+            System.out.printf("%nScenario 3 (tagging): token accuracy %.3f (inside entities %.3f, ambiguous names"
+                    + " %.3f), sentences all right %.3f, on %d held-out sentences, %d epochs%n", r.tokenAccuracy(),
+                    r.entityTokenAccuracy(), r.ambiguousAccuracy(), r.sentenceAccuracy(), r.testSentences(),
+                    r.epochs());
+            return 0;
+        }
+    }
+
+    @Command(name = "dates", description = "Scenario 5: LSTM encoder-decoder translating dates for people into"
+            + " ISO 8601; exact match on held-out dates.")
+    static final class TrainDates implements Callable<Integer> {
+        @Option(names = "--examples", defaultValue = "4000")
+        int examples;
+        @Option(names = "--hidden", defaultValue = "64")
+        int hidden;
+        @Option(names = "--epochs", defaultValue = "12")
+        int epochs;
+        @Option(names = "--lr", defaultValue = "0.01")
+        double learningRate;
+        @CommandLine.Mixin
+        ScenarioOptions common;
+
+        @Override
+        public Integer call() {
+            DateTranslation.Result r = DateTranslation.run(new DateTranslation.Options(examples, hidden, epochs,
+                    learningRate, common.seed, common.run("dates"), true));
+            System.out.println();
+            r.samples().forEach(System.out::println);
+            System.out.printf("%nScenario 5 (seq2seq): exact match %.3f greedy on %d held-out dates (beam 3: %.3f on"
+                    + " the first 100), %d epochs%n", r.exactMatch(), r.testSize(), r.beamExactMatch(), r.epochs());
+            return 0;
+        }
+    }
+
+    @Command(name = "vanishing", description = "Scenario 6: the adding problem with a vanilla RNN and an LSTM, and"
+            + " the gradient norm reaching each step back through time (PNG and CSV).")
+    static final class TrainVanishing implements Callable<Integer> {
+        @Option(names = "--steps", defaultValue = "50", description = "T")
+        int steps;
+        @Option(names = "--hidden", defaultValue = "32")
+        int hidden;
+        @Option(names = "--epochs", defaultValue = "20")
+        int epochs;
+        @Option(names = "--batches", defaultValue = "100", description = "batches of 32 per epoch")
+        int batches;
+        @Option(names = "--lr", defaultValue = "0.005")
+        double learningRate;
+        @CommandLine.Mixin
+        ScenarioOptions common;
+
+        @Override
+        public Integer call() {
+            VanishingGradients.Result r = VanishingGradients.run(new VanishingGradients.Options(steps, hidden, epochs,
+                    batches, learningRate, common.seed, common.run("vanishing"), true));
+            System.out.printf("%nScenario 6 (vanishing gradients), adding problem T=%d: validation MSE vanilla RNN"
+                    + " %.4f, LSTM %.4f (predicting the mean: %.4f)%n", steps, r.rnn().validationMse(),
+                    r.lstm().validationMse(), r.baselineMse());
+            System.out.printf("gradient reaching t=0, relative to t=T-1: vanilla RNN %.2e, LSTM %.2e; plot %s%n",
+                    r.rnn().firstToLastRatio(), r.lstm().firstToLastRatio(), r.plot());
             return 0;
         }
     }

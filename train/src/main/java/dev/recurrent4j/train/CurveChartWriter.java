@@ -68,6 +68,7 @@ public final class CurveChartWriter implements TrainingListener {
                 .yAxisTitle(yAxis).build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setXAxisDecimalPattern("0.#");
         return chart;
     }
 

@@ -47,7 +47,7 @@ public final class ProgressBarListener implements TrainingListener {
         if (bar == null) {
             bar = new ProgressBarBuilder().setTaskName("epoch " + (step.epoch() + 1) + "/" + epochs)
                     .setInitialMax(step.batches()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                    .setMaxRenderedLength(120).setConsumer(new ConsoleProgressBarConsumer(out)).build();
+                    .setMaxRenderedLength(160).setConsumer(new ConsoleProgressBarConsumer(out)).build();
             lossSum = 0;
             lossCount = 0;
             items = 0;

@@ -1,6 +1,5 @@
 package dev.recurrent4j.train;
 
-import dev.recurrent4j.model.ModelParameters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -260,10 +259,5 @@ public final class Trainer<B> {
             throw new IllegalStateException("loss: expected a finite number at step " + (step + 1) + " but was "
                     + loss + "; the model diverged (lower the learning rate or clip the gradients)");
         }
-    }
-
-    /** For checkpoints: the parameters being trained. */
-    ModelParameters parameters() {
-        return objective.parameters();
     }
 }
