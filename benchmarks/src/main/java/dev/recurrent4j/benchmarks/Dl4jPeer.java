@@ -98,7 +98,10 @@ final class Dl4jPeer {
         if (!Double.isFinite(network.score())) {
             throw new IllegalStateException("dl4j score: expected finite but was " + network.score());
         }
-        Checks.shape("dl4j gradient", gradient.gradient(), 1, network.numParams());
+        if (gradient.gradient().length() != network.numParams()) {
+            throw new IllegalStateException("dl4j gradient: expected " + network.numParams() + " values but was "
+                    + gradient.gradient().length());
+        }
         Checks.finite("dl4j gradient", gradient.gradient());
     }
 
