@@ -32,8 +32,16 @@ public enum CellType {
         return this == LSTM;
     }
 
-    /** The in-place step implementation used by the sequence runner. */
+    /**
+     * The in-place step implementation used by the sequence runner: the fused SIMD cell where it runs
+     * ({@link FusedCells#available()}), else the plain one.
+     */
     public Cell cell() {
+        return FusedCells.available() ? FusedCells.of(this) : plainCell();
+    }
+
+    /** The plain in-place step: ND4J ops only, on any backend and data type. */
+    public Cell plainCell() {
         return switch (this) {
             case RNN_TANH -> RnnCell.TANH;
             case RNN_RELU -> RnnCell.RELU;
