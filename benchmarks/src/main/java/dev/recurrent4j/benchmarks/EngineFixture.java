@@ -33,6 +33,9 @@ final class EngineFixture {
         Nd4j.getRandom().setSeed(seed + 1);
         x = Nd4j.rand(DataType.FLOAT, shape.steps, shape.batch, shape.inputSize).muli(2).subi(1);
         dOutput = Nd4j.rand(DataType.FLOAT, shape.steps, shape.batch, shape.hiddenSize).subi(0.5);
+        System.out.println("recurrent4j " + cell + " runs " + cell.cell().getClass().getName() + "; OMP_WAIT_POLICY="
+                + System.getenv("OMP_WAIT_POLICY") + ", OPENBLAS_THREAD_TIMEOUT="
+                + System.getenv("OPENBLAS_THREAD_TIMEOUT"));
     }
 
     ForwardResult forward() {

@@ -22,8 +22,12 @@ import java.util.TreeMap;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.recurrent4j.benchmarks.Report [--out table.md] \
- *     [label=]results.json [label2=]other.json ...
+ *     [--stat mean|median|min] [label=]results.json [label2=]other.json ...
  * </pre>
+ *
+ * <p>{@code --stat mean} (the default) quotes JMH's score, the mean over measurement iterations, with its 99.9%
+ * error. On a shared or noisy machine, where other load only ever adds time, {@code median} or {@code min} over the
+ * iterations (each iteration's own average) is the steadier statistic; they are shown with the iterations' range.
  *
  * <p>A label names a run (say {@code default} and {@code passive} for two environments); rows of different runs are
  * never divided by each other, only methods within one run, one class and one parameter set.
@@ -41,8 +45,14 @@ public final class Report {
     }
 
     /** One method's result: score and error in {@code unit}, and Java-heap bytes per op (NaN without -prof gc). */
-    record Result(String method, double score, double error, String unit, double bytesPerOp) {
+    record Result(String method, double score, double error, String unit, double bytesPerOp, double low,
+            double high) {
     }
+
+    /** Which statistic of a method's measurement iterations the tables quote. */
+    enum Stat { MEAN, MEDIAN, MIN }
+
+    private static Stat stat = Stat.MEAN;
 
     /** The methods measured for one run, class and parameter set. */
     record Row(String run, String benchmarkClass, String cell, String shape, String otherParams,
@@ -55,12 +65,14 @@ public final class Report {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--out") && i + 1 < args.length) {
                 out = Path.of(args[++i]);
+            } else if (args[i].equals("--stat") && i + 1 < args.length) {
+                stat = Stat.valueOf(args[++i].toUpperCase(Locale.ROOT));
             } else {
                 inputs.add(args[i]);
             }
         }
         if (inputs.isEmpty()) {
-            System.err.println("usage: Report [--out table.md] [label=]results.json ...");
+            System.err.println("usage: Report [--out table.md] [--stat mean|median|min] [label=]results.json ...");
             System.exit(2);
         }
         StringBuilder markdown = new StringBuilder();
@@ -76,7 +88,11 @@ public final class Report {
         rows.sort(Comparator.comparing((Row row) -> classRank(row.benchmarkClass()))
                 .thenComparing(Row::benchmarkClass).thenComparing(Row::cell).thenComparing(Row::shape)
                 .thenComparing(Row::otherParams).thenComparing(Row::run));
-        markdown.append('\n').append(ratioTable(rows));
+        markdown.append('\n').append(switch (stat) {
+            case MEAN -> "Scores: JMH's mean over measurement iterations ± its 99.9% error.";
+            case MEDIAN -> "Scores: the median of the measurement iterations [their min–max]; ratios of medians.";
+            case MIN -> "Scores: the fastest measurement iteration [min–max]; ratios of minimums.";
+        }).append("\n\n").append(ratioTable(rows));
         if (rows.stream().anyMatch(row -> row.results().values().stream()
                 .anyMatch(result -> !Double.isNaN(result.bytesPerOp())))) {
             markdown.append('\n').append(allocationTable(rows));
@@ -123,9 +139,18 @@ public final class Report {
                     shape == null ? "" : shape, other, new LinkedHashMap<>()));
             JsonNode primary = entry.path("primaryMetric");
             JsonNode allocation = entry.path("secondaryMetrics").path("gc.alloc.rate.norm");
-            row.results().put(method, new Result(method, primary.path("score").asDouble(Double.NaN),
-                    number(primary.path("scoreError")), primary.path("scoreUnit").asText(),
-                    allocation.isMissingNode() ? Double.NaN : allocation.path("score").asDouble(Double.NaN)));
+            JsonNode percentiles = primary.path("scorePercentiles");
+            double low = percentiles.path("0.0").asDouble(Double.NaN);
+            double high = percentiles.path("100.0").asDouble(Double.NaN);
+            double score = switch (stat) {
+                case MEAN -> primary.path("score").asDouble(Double.NaN);
+                case MEDIAN -> percentiles.path("50.0").asDouble(Double.NaN);
+                case MIN -> low;
+            };
+            row.results().put(method, new Result(method, score, number(primary.path("scoreError")),
+                    primary.path("scoreUnit").asText(),
+                    allocation.isMissingNode() ? Double.NaN : allocation.path("score").asDouble(Double.NaN),
+                    low, high));
         }
         return new ArrayList<>(rows.values());
     }
@@ -198,6 +223,10 @@ public final class Report {
             return "–";
         }
         String unit = result.unit().replace("/op", "").replace("us", "µs");
+        if (stat != Stat.MEAN) {
+            return significant(result.score()) + " " + unit + " [" + significant(result.low()) + "–"
+                    + significant(result.high()) + "]";
+        }
         return Double.isNaN(result.error())
                 ? significant(result.score()) + " " + unit
                 : significant(result.score()) + " ± " + significant(result.error()) + " " + unit;
