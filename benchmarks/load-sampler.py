@@ -51,6 +51,8 @@ def main():
     while os.path.exists(f"/proc/{root}"):
         time.sleep(period)
         busy, ours, now = busy_jiffies(), tree_jiffies(root), time.time()
+        if not os.path.exists(f"/proc/{root}"):
+            break  # the run ended during this period: a partial sample, its time no longer attributable
         elapsed = now - last_time
         busy_cores = (busy - last_busy) / HZ / elapsed
         ours_cores = max(0.0, (ours - last_ours) / HZ / elapsed)
