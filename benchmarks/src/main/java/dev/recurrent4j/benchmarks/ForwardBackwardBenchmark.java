@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Ours is {@code backward(forward(x), dOutput, null)} with a fixed random dOutput; DL4J's includes its MSE loss
  * layer (an elementwise difference, negligible next to the recurrence). No optimizer step on either side.
+ * {@code floorRawBlas} makes the floor's products with OpenBLAS directly, without ND4J's per-call dispatch.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -88,6 +89,12 @@ public class ForwardBackwardBenchmark {
     @Benchmark
     public INDArray floor(Floor state) {
         return state.floor.forwardBackward();
+    }
+
+    /** The same products without ND4J: {@code cblas_sgemm} on pointers taken once. */
+    @Benchmark
+    public INDArray floorRawBlas(Floor state) {
+        return state.floor.forwardBackwardRawBlas();
     }
 
     @Benchmark

@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link GemmFloor GEMM floor} and DL4J 1.0.0-M2.1 ({@link Dl4jPeer}, LSTM and SimpleRnn; it has no GRU) in the same
  * run? One layer, unidirectional, float32, with bias, every sequence T steps long.
  *
- * <p>Each method has its own state, so a fork builds only what it times; DL4J's state has no GRU value. The report
+ * <p>{@code floorRawBlas} makes the floor's products with OpenBLAS directly, without ND4J's per-call dispatch. Each
+ * method has its own state, so a fork builds only what it times; DL4J's state has no GRU value. The report
  * ({@link Report}) quotes {@code recurrent4j / floor} and {@code dl4j / recurrent4j}.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -85,6 +86,12 @@ public class ForwardBenchmark {
     @Benchmark
     public INDArray floor(Floor state) {
         return state.floor.forward();
+    }
+
+    /** The same products without ND4J: {@code cblas_sgemm} on pointers taken once. */
+    @Benchmark
+    public INDArray floorRawBlas(Floor state) {
+        return state.floor.forwardRawBlas();
     }
 
     @Benchmark

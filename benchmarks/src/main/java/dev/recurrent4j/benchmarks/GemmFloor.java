@@ -1,6 +1,8 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,6 +51,25 @@ final class GemmFloor {
     private final INDArray dWeightHh;
     private final INDArray dInputs;
     private final INDArray dHidden;
+    /** Native pointers to the same buffers (per-step ones positioned at their row block), for raw BLAS. */
+    private final FloatPointer inputsPointer;
+    private final FloatPointer weightIhPointer;
+    private final FloatPointer weightHhPointer;
+    private final FloatPointer hiddenHistoryPointer;
+    private final FloatPointer[] hiddenAtPointer;
+    private final FloatPointer projectionPointer;
+    private final FloatPointer recurrentPointer;
+    private final FloatPointer dGatesPointer;
+    private final FloatPointer[] dGatesAtPointer;
+    private final FloatPointer dWeightIhPointer;
+    private final FloatPointer dWeightHhPointer;
+    private final FloatPointer dInputsPointer;
+    private final FloatPointer dHiddenPointer;
+    private final int batch;
+    private final int rows;
+    private final int inputSize;
+    private final int hiddenSize;
+    private final int gateWidth;
 
     GemmFloor(CellType cell, Shape shape, long seed) {
         Nd4j.getRandom().setSeed(seed);
@@ -73,7 +94,31 @@ final class GemmFloor {
             hiddenAt[t] = block.of(hiddenHistory);
             dGatesAt[t] = block.of(dGates);
         }
+        batch = shape.batch;
+        this.rows = (int) rows;
+        inputSize = shape.inputSize;
+        hiddenSize = shape.hiddenSize;
+        this.gateWidth = (int) gateWidth;
+        inputsPointer = pointer(inputs);
+        weightIhPointer = pointer(weightIh);
+        weightHhPointer = pointer(weightHh);
+        hiddenHistoryPointer = pointer(hiddenHistory);
+        projectionPointer = pointer(projection);
+        recurrentPointer = pointer(recurrent);
+        dGatesPointer = pointer(dGates);
+        dWeightIhPointer = pointer(dWeightIh);
+        dWeightHhPointer = pointer(dWeightHh);
+        dInputsPointer = pointer(dInputs);
+        dHiddenPointer = pointer(dHidden);
+        hiddenAtPointer = new FloatPointer[shape.steps];
+        dGatesAtPointer = new FloatPointer[shape.steps];
+        for (int t = 0; t < shape.steps; t++) {
+            hiddenAtPointer[t] = new FloatPointer(hiddenHistoryPointer).position((long) t * batch * hiddenSize);
+            dGatesAtPointer[t] = new FloatPointer(dGatesPointer).position((long) t * batch * gateWidth);
+        }
         validate(shape);
+        forwardBackwardRawBlas();
+        validate(shape, "raw BLAS ");
     }
 
     /** The forward products; returns the last recurrent product {@code [B, G*H]}. */
@@ -97,15 +142,58 @@ final class GemmFloor {
         return dHidden;
     }
 
+    /** The same products as {@link #forward()}, straight into OpenBLAS. */
+    INDArray forwardRawBlas() {
+        sgemm(false, true, rows, gateWidth, inputSize, inputsPointer, weightIhPointer, projectionPointer);
+        for (int t = 0; t < steps; t++) {
+            sgemm(false, true, batch, gateWidth, hiddenSize, hiddenAtPointer[t], weightHhPointer, recurrentPointer);
+        }
+        return recurrent;
+    }
+
+    /** The same products as {@link #forwardBackward()}, straight into OpenBLAS. */
+    INDArray forwardBackwardRawBlas() {
+        forwardRawBlas();
+        for (int t = (int) steps - 1; t >= 0; t--) {
+            sgemm(false, false, batch, hiddenSize, gateWidth, dGatesAtPointer[t], weightHhPointer, dHiddenPointer);
+        }
+        sgemm(true, false, gateWidth, inputSize, rows, dGatesPointer, inputsPointer, dWeightIhPointer);
+        sgemm(true, false, gateWidth, hiddenSize, rows, dGatesPointer, hiddenHistoryPointer, dWeightHhPointer);
+        sgemm(false, false, rows, inputSize, gateWidth, dGatesPointer, weightIhPointer, dInputsPointer);
+        return dHidden;
+    }
+
+    /** Row-major {@code C [m, n] = op(A) op(B)}, op(A) {@code [m, k]}, op(B) {@code [k, n]}, dense rows. */
+    private static void sgemm(boolean transposeA, boolean transposeB, int m, int n, int k, FloatPointer a,
+            FloatPointer b, FloatPointer c) {
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
+                transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                m, n, k, 1f, a, transposeA ? m : k, b, transposeB ? k : n, 0f, c, n);
+    }
+
+    /** A float pointer to a 'c' order, offset-0 array's first element. */
+    private static FloatPointer pointer(INDArray array) {
+        if (array.ordering() != 'c' || array.offset() != 0 || array.isView()) {
+            throw new IllegalStateException("raw BLAS needs a 'c' order array of its own, not a view");
+        }
+        return new FloatPointer(array.data().addressPointer());
+    }
+
     /** Checks every product once against {@code mmul}, so a wrong transpose flag cannot time the wrong thing. */
     private void validate(Shape shape) {
         forwardBackward();
-        Checks.close("floor projection", projection, inputs.mmul(weightIh.transpose()), 1e-3);
-        Checks.close("floor recurrent", recurrent, hiddenAt[shape.steps - 1].mmul(weightHh.transpose()), 1e-3);
-        Checks.close("floor dW_ih", dWeightIh, dGates.transpose().mmul(inputs), 1e-2);
-        Checks.close("floor dW_hh", dWeightHh, dGates.transpose().mmul(hiddenHistory), 1e-2);
-        Checks.close("floor dX", dInputs, dGates.mmul(weightIh), 1e-3);
-        Checks.close("floor dH", dHidden, dGatesAt[0].mmul(weightHh), 1e-3);
+        validate(shape, "");
+    }
+
+    private void validate(Shape shape, String prefix) {
+        Checks.close(prefix + "floor projection", projection, inputs.mmul(weightIh.transpose()), 1e-3);
+        Checks.close(prefix + "floor recurrent", recurrent, hiddenAt[shape.steps - 1].mmul(weightHh.transpose()),
+                1e-3);
+        Checks.close(prefix + "floor dW_ih", dWeightIh, dGates.transpose().mmul(inputs), 1e-2);
+        Checks.close(prefix + "floor dW_hh", dWeightHh, dGates.transpose().mmul(hiddenHistory), 1e-2);
+        Checks.close(prefix + "floor dX", dInputs, dGates.mmul(weightIh), 1e-3);
+        Checks.close(prefix + "floor dH", dHidden, dGatesAt[0].mmul(weightHh), 1e-3);
     }
 
     /** Rows {@code [from, to)} of a 'c' matrix as a contiguous view. */

@@ -29,8 +29,9 @@ import java.util.TreeMap;
  * error. On a shared or noisy machine, where other load only ever adds time, {@code median} or {@code min} over the
  * iterations (each iteration's own average) is the steadier statistic; they are shown with the iterations' range.
  *
- * <p>A label names a run (say {@code default} and {@code passive} for two environments); rows of different runs are
- * never divided by each other, only methods within one run, one class and one parameter set.
+ * <p>A label names a run (say {@code default} and {@code passive} for two environments); files with the same label
+ * fill the same rows. Rows of different labels are never divided by each other, only methods within one label, one
+ * class and one parameter set.
  */
 public final class Report {
     /** Methods with a role in the ratios; any other method is listed as is. */
@@ -76,15 +77,16 @@ public final class Report {
             System.exit(2);
         }
         StringBuilder markdown = new StringBuilder();
-        List<Row> rows = new ArrayList<>();
+        Map<String, Row> byKey = new LinkedHashMap<>();
         for (String input : inputs) {
             int equals = input.indexOf('=');
             String label = equals > 0 ? input.substring(0, equals) : "";
             Path file = Path.of(equals > 0 ? input.substring(equals + 1) : input);
             JsonNode root = new ObjectMapper().readTree(file.toFile());
             markdown.append(settings(label.isEmpty() ? file.getFileName().toString() : label, root));
-            rows.addAll(rows(label, root));
+            rows(label, root, byKey);
         }
+        List<Row> rows = new ArrayList<>(byKey.values());
         rows.sort(Comparator.comparing((Row row) -> classRank(row.benchmarkClass()))
                 .thenComparing(Row::benchmarkClass).thenComparing(Row::cell).thenComparing(Row::shape)
                 .thenComparing(Row::otherParams).thenComparing(Row::run));
@@ -118,8 +120,8 @@ public final class Report {
                 first.path("measurementTime").asText(), first.path("jvmArgs"));
     }
 
-    static List<Row> rows(String label, JsonNode root) {
-        Map<String, Row> rows = new LinkedHashMap<>();
+    /** Adds {@code root}'s results to {@code rows}: files with the same label fill the same rows. */
+    static void rows(String label, JsonNode root, Map<String, Row> rows) {
         for (JsonNode entry : root) {
             String benchmark = entry.path("benchmark").asText();
             int methodDot = benchmark.lastIndexOf('.');
@@ -134,7 +136,7 @@ public final class Report {
             String cell = params.remove("cell");
             String shape = params.remove("shape");
             String other = params.isEmpty() ? "" : params.toString();
-            String key = className + "|" + cell + "|" + shape + "|" + other;
+            String key = label + "|" + className + "|" + cell + "|" + shape + "|" + other;
             Row row = rows.computeIfAbsent(key, k -> new Row(label, className, cell == null ? "" : cell,
                     shape == null ? "" : shape, other, new LinkedHashMap<>()));
             JsonNode primary = entry.path("primaryMetric");
@@ -152,7 +154,6 @@ public final class Report {
                     allocation.isMissingNode() ? Double.NaN : allocation.path("score").asDouble(Double.NaN),
                     low, high));
         }
-        return new ArrayList<>(rows.values());
     }
 
     static String ratioTable(List<Row> rows) {

@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * How long does one streaming step of one sequence (B=1) take: our {@code StepSession.step} against DL4J
  * 1.0.0-M2.1's {@code rnnTimeStep} and the {@link GemvFloor GEMV floor} (the step's two matrix-vector products) in
  * the same run? {@code floorAsGemm} times the same two products as one-row GEMMs, which is what a batch-generic
- * step pays. The state is carried from call to call, as in a real stream; with {@code -prof gc}, the steady-state
+ * step pays; {@code floorRawBlas} calls OpenBLAS's {@code cblas_sgemv} directly, without ND4J's dispatch. The state is carried from call to call, as in a real stream; with {@code -prof gc}, the steady-state
  * bytes allocated per step.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -87,6 +87,11 @@ public class StreamingStepBenchmark {
     @Benchmark
     public INDArray floorAsGemm(Floor state) {
         return state.floor.stepAsGemm();
+    }
+
+    @Benchmark
+    public INDArray floorRawBlas(Floor state) {
+        return state.floor.stepRawBlas();
     }
 
     @Benchmark
