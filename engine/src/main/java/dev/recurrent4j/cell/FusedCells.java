@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -57,10 +58,6 @@ public final class FusedCells {
         return weights.dataType() == DataType.FLOAT;
     }
 
-    private static int rows(INDArray matrix) {
-        return (int) matrix.size(0);
-    }
-
     /** Elman RNN; tanh or relu. */
     private static final class Rnn implements Cell {
         private final CellType type;
@@ -87,7 +84,7 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
+            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
             VectorKernels.rnnForward(s.gates(), s.hNext(), type == CellType.RNN_RELU, (int) s.hNext().length());
         }
 
@@ -97,9 +94,9 @@ public final class FusedCells {
                 plain.backward(w, s, g);
                 return;
             }
-            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), type == CellType.RNN_RELU,
+            VectorKernels.rnnBackward(s.hNext(), g.dOutput(), g.dH(), g.dGates(), type == CellType.RNN_RELU,
                     (int) s.hNext().length());
-            Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -124,8 +121,8 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
-            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), rows(s.gates()),
+            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
+            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(),
                     (int) w.hiddenSize());
         }
 
@@ -135,9 +132,9 @@ public final class FusedCells {
                 plain.backward(w, s, g);
                 return;
             }
-            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(), rows(s.gates()),
-                    (int) w.hiddenSize());
-            Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dOutput(), g.dH(), g.dC(), g.dGates(),
+                    s.rows(), (int) w.hiddenSize());
+            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -167,9 +164,9 @@ public final class FusedCells {
                 plain.forward(w, s);
                 return;
             }
-            Nd4j.gemm(s.hPrev(), w.weightHh(), s.hiddenProjection(), false, true, 1.0, 0.0);
-            VectorKernels.gruForward(s.gates(), s.hiddenProjection(), w.biasHh(), s.hPrev(), s.hNext(),
-                    rows(s.gates()), (int) w.hiddenSize());
+            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 0.0, s.hiddenProjection());
+            VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), s.rows(),
+                    (int) w.hiddenSize());
         }
 
         @Override
@@ -178,9 +175,9 @@ public final class FusedCells {
                 plain.backward(w, s, g);
                 return;
             }
-            VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(), g.dGatesHh(),
-                    rows(s.gates()), (int) w.hiddenSize());
-            Nd4j.gemm(g.dGatesHh(), w.weightHh(), g.dH(), false, false, 1.0, 1.0);
+            VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dOutput(), g.dH(), g.dGates(),
+                    g.dGatesHh(), s.rows(), (int) w.hiddenSize());
+            Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
         }
     }
 }

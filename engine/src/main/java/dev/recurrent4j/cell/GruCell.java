@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import static dev.recurrent4j.cell.Gate.GRU_NEW;
 import static dev.recurrent4j.cell.Gate.GRU_RESET;
 import static dev.recurrent4j.cell.Gate.GRU_UPDATE;
@@ -44,9 +45,10 @@ final class GruCell implements Cell {
     @Override
     public void forward(CellWeights w, StepTensors s) {
         long h = w.hiddenSize();
-        INDArray gates = s.gates();
-        INDArray projection = s.hiddenProjection();
-        Nd4j.gemm(s.hPrev(), w.weightHh(), projection, false, true, 1.0, 0.0);
+        INDArray gates = s.gates().view();
+        INDArray projection = s.hiddenProjection().view();
+        INDArray hPrev = s.hPrev().view();
+        Blas.gemm(hPrev, false, w.weightHh(), true, 1.0, 0.0, projection);
         if (w.hasBias()) {
             projection.addiRowVector(w.biasHh());
         }
@@ -56,49 +58,55 @@ final class GruCell implements Cell {
         Nd4j.exec(new Sigmoid(resetUpdate, resetUpdate));
 
         INDArray newGate = GRU_NEW.columns(gates, h);
-        INDArray resetTimesHidden = GRU_RESET.columns(s.scratch(), h);
+        INDArray resetTimesHidden = GRU_RESET.columns(s.scratch().view(), h);
         GRU_RESET.columns(gates, h).mul(GRU_NEW.columns(projection, h), resetTimesHidden);
         newGate.addi(resetTimesHidden);
         Nd4j.exec(new Tanh(newGate, newGate));
 
         // h' = n + z * (h - n)
-        s.hPrev().sub(newGate, s.hNext()).muli(GRU_UPDATE.columns(gates, h)).addi(newGate);
+        hPrev.sub(newGate, s.hNext().view()).muli(GRU_UPDATE.columns(gates, h)).addi(newGate);
     }
 
     @Override
     public void backward(CellWeights w, StepTensors s, StepGradients g) {
         long h = w.hiddenSize();
-        INDArray gates = s.gates();
+        INDArray gates = s.gates().view();
+        INDArray projection = s.hiddenProjection().view();
+        INDArray hPrev = s.hPrev().view();
+        INDArray dGatesHh = g.dGatesHh().view();
         INDArray reset = GRU_RESET.columns(gates, h);
         INDArray update = GRU_UPDATE.columns(gates, h);
         INDArray newGate = GRU_NEW.columns(gates, h);
-        INDArray dGates = g.dGates();
-        INDArray dH = g.dH();
+        INDArray dGates = g.dGates().view();
+        INDArray dH = g.dH().view();
         INDArray dNew = GRU_NEW.columns(dGates, h);
         INDArray dReset = GRU_RESET.columns(dGates, h);
         INDArray dUpdate = GRU_UPDATE.columns(dGates, h);
-        INDArray tmp = GRU_RESET.columns(s.scratch(), h);
+        INDArray tmp = GRU_RESET.columns(s.scratch().view(), h);
+        if (g.dOutput() != null) {
+            dH.addi(g.dOutput().view());
+        }
 
         // h' = (1 - z) * n + z * h
         update.rsub(1.0, tmp);
         dH.mul(tmp, dNew);
-        s.hPrev().sub(newGate, dUpdate).muli(dH);
+        hPrev.sub(newGate, dUpdate).muli(dH);
 
         // n = tanh(a_n), a_n = x W_in^T + b_in + r * hn: the input side sees da_n, the recurrent side r * da_n.
         newGate.mul(newGate, tmp).rsubi(1.0);
         dNew.muli(tmp);
-        dNew.mul(reset, GRU_NEW.columns(g.dGatesHh(), h));
-        dNew.mul(GRU_NEW.columns(s.hiddenProjection(), h), dReset);
+        dNew.mul(reset, GRU_NEW.columns(dGatesHh, h));
+        dNew.mul(GRU_NEW.columns(projection, h), dReset);
 
         // Through the sigmoids of r and z.
         reset.rsub(1.0, tmp).muli(reset);
         dReset.muli(tmp);
         update.rsub(1.0, tmp).muli(update);
         dUpdate.muli(tmp);
-        Gate.columns(g.dGatesHh(), GRU_RESET, GRU_UPDATE, h).assign(Gate.columns(dGates, GRU_RESET, GRU_UPDATE, h));
+        Gate.columns(dGatesHh, GRU_RESET, GRU_UPDATE, h).assign(Gate.columns(dGates, GRU_RESET, GRU_UPDATE, h));
 
         // dL/dh = z * dL/dh' + dGatesHh W_hh   (accumulates onto the direct path)
         dH.muli(update);
-        Nd4j.gemm(g.dGatesHh(), w.weightHh(), dH, false, false, 1.0, 1.0);
+        Blas.gemm(dGatesHh, false, w.weightHh(), false, 1.0, 1.0, dH);
     }
 }

@@ -1,5 +1,6 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.Blas;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
@@ -32,23 +33,31 @@ final class RnnCell implements Cell {
 
     @Override
     public void forward(CellWeights w, StepTensors s) {
-        Nd4j.gemm(s.hPrev(), w.weightHh(), s.gates(), false, true, 1.0, 1.0);
+        INDArray gates = s.gates().view();
+        INDArray hNext = s.hNext().view();
+        Blas.gemm(s.hPrev().view(), false, w.weightHh(), true, 1.0, 1.0, gates);
         if (type == CellType.RNN_TANH) {
-            Nd4j.exec(new Tanh(s.gates(), s.hNext()));
+            Nd4j.exec(new Tanh(gates, hNext));
         } else {
-            Nd4j.exec(new RectifiedLinear(s.gates(), s.hNext(), 0.0));
+            Nd4j.exec(new RectifiedLinear(gates, hNext, 0.0));
         }
     }
 
     @Override
     public void backward(CellWeights w, StepTensors s, StepGradients g) {
-        INDArray derivative = s.scratch();
-        if (type == CellType.RNN_TANH) {
-            s.hNext().mul(s.hNext(), derivative).rsubi(1.0); // 1 - h'^2
-        } else {
-            Nd4j.exec(new Step(s.hNext(), derivative, 0.0)); // h' > 0, as PyTorch's relu backward
+        INDArray hNext = s.hNext().view();
+        INDArray dH = g.dH().view();
+        INDArray dGates = g.dGates().view();
+        INDArray derivative = s.scratch().view();
+        if (g.dOutput() != null) {
+            dH.addi(g.dOutput().view());
         }
-        g.dH().mul(derivative, g.dGates());
-        Nd4j.gemm(g.dGates(), w.weightHh(), g.dH(), false, false, 1.0, 0.0);
+        if (type == CellType.RNN_TANH) {
+            hNext.mul(hNext, derivative).rsubi(1.0); // 1 - h'^2
+        } else {
+            Nd4j.exec(new Step(hNext, derivative, 0.0)); // h' > 0, as PyTorch's relu backward
+        }
+        dH.mul(derivative, dGates);
+        Blas.gemm(dGates, false, w.weightHh(), false, 1.0, 0.0, dH);
     }
 }

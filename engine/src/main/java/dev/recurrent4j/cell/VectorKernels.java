@@ -5,15 +5,15 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import dev.recurrent4j.tensor.MatrixRegion;
 
 /**
  * The elementwise part of each cell's step, forward and backward, as one pass over float32 rows with the JDK's
  * Vector API (SIMD, with vectorized tanh), reading and writing ND4J's CPU buffers in place.
  *
  * <p>This is the only class that touches {@code jdk.incubator.vector}; it is loaded only when
- * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every array handed in is a
- * contiguous row block ('c' order, element-wise stride 1) of {@code rows} rows; the equations are those of the
+ * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every region handed in holds
+ * {@code rows} rows back to back; the equations are those of the
  * plain cells ({@link LstmCell}, {@link GruCell}, {@link RnnCell}), with {@code sigmoid(x) = (1 + tanh(x/2)) / 2}.
  */
 final class VectorKernels {
@@ -22,28 +22,41 @@ final class VectorKernels {
 
     private VectorKernels() {}
 
-    /** A float32 array's native bytes and its first element's index in them. */
+    /** A float32 region's native bytes and the byte index of its first element. */
     private record Block(ByteBuffer bytes, int base) {
-        static Block of(INDArray array) {
-            assert array.elementWiseStride() == 1 && array.ordering() == 'c' : "expected a contiguous row block";
-            return new Block(array.data().asNio(), (int) array.offset());
+        static Block of(MatrixRegion region) {
+            return new Block(region.buffer().bytes(), region.buffer().byteIndex(region.offset()));
+        }
+
+        /** {@code null} for an absent region. */
+        static Block ofNullable(MatrixRegion region) {
+            return region == null ? null : of(region);
         }
 
         FloatVector load(int index) {
-            return FloatVector.fromByteBuffer(F, bytes, (base + index) * 4, LE);
+            return FloatVector.fromByteBuffer(F, bytes, base + index * 4, LE);
         }
 
         void store(int index, FloatVector value) {
-            value.intoByteBuffer(bytes, (base + index) * 4, LE);
+            value.intoByteBuffer(bytes, base + index * 4, LE);
         }
 
         float get(int index) {
-            return bytes.getFloat((base + index) * 4);
+            return bytes.getFloat(base + index * 4);
         }
 
         void put(int index, float value) {
-            bytes.putFloat((base + index) * 4, value);
+            bytes.putFloat(base + index * 4, value);
         }
+    }
+
+    /** dL/dh' plus this step's output gradient, if any. */
+    private static FloatVector upstream(Block dH, Block dOutput, int index) {
+        return dOutput == null ? dH.load(index) : dH.load(index).add(dOutput.load(index));
+    }
+
+    private static float upstreamScalar(Block dH, Block dOutput, int index) {
+        return dOutput == null ? dH.get(index) : dH.get(index) + dOutput.get(index);
     }
 
     private static FloatVector sigmoid(FloatVector x) {
@@ -64,49 +77,66 @@ final class VectorKernels {
 
     /**
      * LSTM forward: gates {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h'.
+     * Two short passes per row rather than one long one: short loop bodies are what C2 turns fully into SIMD
+     * (a long body leaves some vector operations un-intrinsified, boxed and slow).
      */
-    static void lstmForward(INDArray gatesArray, INDArray cPrevArray, INDArray cNextArray, INDArray tanhCArray,
-            INDArray hNextArray, int rows, int hidden) {
+    static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray,
+            MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block cPrev = Block.of(cPrevArray);
         Block cNext = Block.of(cNextArray);
         Block tanhC = Block.of(tanhCArray);
         Block hNext = Block.of(hNextArray);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 4 * hidden;
-            int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector in = sigmoid(gates.load(g + j));
-                FloatVector forget = sigmoid(gates.load(g + hidden + j));
-                FloatVector cell = tanh(gates.load(g + 2 * hidden + j));
-                FloatVector out = sigmoid(gates.load(g + 3 * hidden + j));
-                FloatVector c = forget.mul(cPrev.load(s + j)).add(in.mul(cell));
-                FloatVector tc = tanh(c);
-                gates.store(g + j, in);
-                gates.store(g + hidden + j, forget);
-                gates.store(g + 2 * hidden + j, cell);
-                gates.store(g + 3 * hidden + j, out);
-                cNext.store(s + j, c);
-                tanhC.store(s + j, tc);
-                hNext.store(s + j, out.mul(tc));
-            }
-            for (; j < hidden; j++) {
-                float in = sigmoid(gates.get(g + j));
-                float forget = sigmoid(gates.get(g + hidden + j));
-                float cell = tanh(gates.get(g + 2 * hidden + j));
-                float out = sigmoid(gates.get(g + 3 * hidden + j));
-                float c = forget * cPrev.get(s + j) + in * cell;
-                float tc = tanh(c);
-                gates.put(g + j, in);
-                gates.put(g + hidden + j, forget);
-                gates.put(g + 2 * hidden + j, cell);
-                gates.put(g + 3 * hidden + j, out);
-                cNext.put(s + j, c);
-                tanhC.put(s + j, tc);
-                hNext.put(s + j, out * tc);
-            }
+            sigmoidInPlace(gates, g, 2 * hidden);              // i, f
+            tanhInPlace(gates, g + 2 * hidden, hidden);        // g
+            sigmoidInPlace(gates, g + 3 * hidden, hidden);     // o
+            lstmCellUpdate(gates, g, cPrev, cNext, tanhC, hNext, r * hidden, hidden);
+        }
+    }
+
+    private static void sigmoidInPlace(Block block, int start, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            block.store(start + j, sigmoid(block.load(start + j)));
+        }
+        for (; j < count; j++) {
+            block.put(start + j, sigmoid(block.get(start + j)));
+        }
+    }
+
+    private static void tanhInPlace(Block block, int start, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            block.store(start + j, tanh(block.load(start + j)));
+        }
+        for (; j < count; j++) {
+            block.put(start + j, tanh(block.get(start + j)));
+        }
+    }
+
+    /** c' = f * c + i * g, tanh(c'), h' = o * tanh(c') for one row, from activated gates at {@code g}. */
+    private static void lstmCellUpdate(Block gates, int g, Block cPrev, Block cNext, Block tanhC, Block hNext, int s,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector c = gates.load(g + hidden + j).mul(cPrev.load(s + j))
+                    .add(gates.load(g + j).mul(gates.load(g + 2 * hidden + j)));
+            FloatVector tc = tanh(c);
+            cNext.store(s + j, c);
+            tanhC.store(s + j, tc);
+            hNext.store(s + j, gates.load(g + 3 * hidden + j).mul(tc));
+        }
+        for (; j < hidden; j++) {
+            float c = gates.get(g + hidden + j) * cPrev.get(s + j) + gates.get(g + j) * gates.get(g + 2 * hidden + j);
+            float tc = tanh(c);
+            cNext.put(s + j, c);
+            tanhC.put(s + j, tc);
+            hNext.put(s + j, gates.get(g + 3 * hidden + j) * tc);
         }
     }
 
@@ -114,8 +144,10 @@ final class VectorKernels {
      * LSTM backward: from dL/dh' ({@code dH}) and dL/dc' ({@code dC}, replaced by dL/dc) and the cached
      * activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
      */
-    static void lstmBackward(INDArray gatesArray, INDArray cPrevArray, INDArray tanhCArray, INDArray dHArray,
-            INDArray dCArray, INDArray dGatesArray, int rows, int hidden) {
+    static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
+            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
+            int hidden) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block gates = Block.of(gatesArray);
         Block cPrev = Block.of(cPrevArray);
         Block tanhC = Block.of(tanhCArray);
@@ -133,7 +165,7 @@ final class VectorKernels {
                 FloatVector cell = gates.load(g + 2 * hidden + j);
                 FloatVector out = gates.load(g + 3 * hidden + j);
                 FloatVector tc = tanhC.load(s + j);
-                FloatVector dh = dH.load(s + j);
+                FloatVector dh = upstream(dH, dOutput, s + j);
                 FloatVector dOut = dh.mul(tc);
                 FloatVector dc = dC.load(s + j).add(dh.mul(out).mul(tc.mul(tc).neg().add(1f)));
                 FloatVector dIn = dc.mul(cell);
@@ -151,7 +183,7 @@ final class VectorKernels {
                 float cell = gates.get(g + 2 * hidden + j);
                 float out = gates.get(g + 3 * hidden + j);
                 float tc = tanhC.get(s + j);
-                float dh = dH.get(s + j);
+                float dh = upstreamScalar(dH, dOutput, s + j);
                 float dOut = dh * tc;
                 float dc = dC.get(s + j) + dh * out * (1f - tc * tc);
                 float dIn = dc * cell;
@@ -169,52 +201,64 @@ final class VectorKernels {
     /**
      * GRU forward: {@code gates [b, 3H]} holds the input projection (with b_ih), {@code projection [b, 3H]} the
      * recurrent product without bias; adds {@code biasHh} (may be null) to the projection in place, writes r, z, n
-     * into gates and h' = n + z (h - n).
+     * into gates and h' = n + z (h - n). Short passes per row, as in {@link #lstmForward}.
      */
-    static void gruForward(INDArray gatesArray, INDArray projectionArray, INDArray biasHhArray, INDArray hPrevArray,
-            INDArray hNextArray, int rows, int hidden) {
+    static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
+            MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden) {
         Block gates = Block.of(gatesArray);
         Block projection = Block.of(projectionArray);
-        Block bias = biasHhArray == null ? null : Block.of(biasHhArray);
+        Block bias = Block.ofNullable(biasHhArray);
         Block hPrev = Block.of(hPrevArray);
         Block hNext = Block.of(hNextArray);
-        FloatVector zero = FloatVector.zero(F);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
-            int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector hr = projection.load(g + j).add(bias == null ? zero : bias.load(j));
-                FloatVector hz = projection.load(g + hidden + j).add(bias == null ? zero : bias.load(hidden + j));
-                FloatVector hn = projection.load(g + 2 * hidden + j)
-                        .add(bias == null ? zero : bias.load(2 * hidden + j));
-                FloatVector reset = sigmoid(gates.load(g + j).add(hr));
-                FloatVector update = sigmoid(gates.load(g + hidden + j).add(hz));
-                FloatVector next = tanh(gates.load(g + 2 * hidden + j).add(reset.mul(hn)));
-                projection.store(g + j, hr);
-                projection.store(g + hidden + j, hz);
-                projection.store(g + 2 * hidden + j, hn);
-                gates.store(g + j, reset);
-                gates.store(g + hidden + j, update);
-                gates.store(g + 2 * hidden + j, next);
-                hNext.store(s + j, hPrev.load(s + j).sub(next).mul(update).add(next));
+            if (bias != null) {
+                addInPlace(projection, g, bias, 0, 3 * hidden);
             }
-            for (; j < hidden; j++) {
-                float hr = projection.get(g + j) + (bias == null ? 0f : bias.get(j));
-                float hz = projection.get(g + hidden + j) + (bias == null ? 0f : bias.get(hidden + j));
-                float hn = projection.get(g + 2 * hidden + j) + (bias == null ? 0f : bias.get(2 * hidden + j));
-                float reset = sigmoid(gates.get(g + j) + hr);
-                float update = sigmoid(gates.get(g + hidden + j) + hz);
-                float next = tanh(gates.get(g + 2 * hidden + j) + reset * hn);
-                projection.put(g + j, hr);
-                projection.put(g + hidden + j, hz);
-                projection.put(g + 2 * hidden + j, hn);
-                gates.put(g + j, reset);
-                gates.put(g + hidden + j, update);
-                gates.put(g + 2 * hidden + j, next);
-                hNext.put(s + j, (hPrev.get(s + j) - next) * update + next);
-            }
+            addSigmoidInPlace(gates, g, projection, g, 2 * hidden); // r, z
+            gruNewAndUpdate(gates, projection, g, hPrev, hNext, r * hidden, hidden);
+        }
+    }
+
+    /** {@code target[start..] += source[from..]} over {@code count} elements. */
+    private static void addInPlace(Block target, int start, Block source, int from, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            target.store(start + j, target.load(start + j).add(source.load(from + j)));
+        }
+        for (; j < count; j++) {
+            target.put(start + j, target.get(start + j) + source.get(from + j));
+        }
+    }
+
+    /** {@code target[start..] = sigmoid(target[start..] + source[from..])} over {@code count} elements. */
+    private static void addSigmoidInPlace(Block target, int start, Block source, int from, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            target.store(start + j, sigmoid(target.load(start + j).add(source.load(from + j))));
+        }
+        for (; j < count; j++) {
+            target.put(start + j, sigmoid(target.get(start + j) + source.get(from + j)));
+        }
+    }
+
+    /** n = tanh(x_n + r * hn) into gates, and h' = n + z (h - n), for one row at {@code g}. */
+    private static void gruNewAndUpdate(Block gates, Block projection, int g, Block hPrev, Block hNext, int s,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector next = tanh(gates.load(g + 2 * hidden + j)
+                    .add(gates.load(g + j).mul(projection.load(g + 2 * hidden + j))));
+            gates.store(g + 2 * hidden + j, next);
+            hNext.store(s + j, hPrev.load(s + j).sub(next).mul(gates.load(g + hidden + j)).add(next));
+        }
+        for (; j < hidden; j++) {
+            float next = tanh(gates.get(g + 2 * hidden + j) + gates.get(g + j) * projection.get(g + 2 * hidden + j));
+            gates.put(g + 2 * hidden + j, next);
+            hNext.put(s + j, (hPrev.get(s + j) - next) * gates.get(g + hidden + j) + next);
         }
     }
 
@@ -222,8 +266,10 @@ final class VectorKernels {
      * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
      * by its direct path {@code z * dH} (the recurrent GEMM is added by the caller).
      */
-    static void gruBackward(INDArray gatesArray, INDArray projectionArray, INDArray hPrevArray, INDArray dHArray,
-            INDArray dGatesArray, INDArray dGatesHhArray, int rows, int hidden) {
+    static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
+            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray,
+            int rows, int hidden) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block gates = Block.of(gatesArray);
         Block projection = Block.of(projectionArray);
         Block hPrev = Block.of(hPrevArray);
@@ -239,7 +285,7 @@ final class VectorKernels {
                 FloatVector reset = gates.load(g + j);
                 FloatVector update = gates.load(g + hidden + j);
                 FloatVector next = gates.load(g + 2 * hidden + j);
-                FloatVector dh = dH.load(s + j);
+                FloatVector dh = upstream(dH, dOutput, s + j);
                 FloatVector dNextPre = dh.mul(update.neg().add(1f)).mul(next.mul(next).neg().add(1f));
                 FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(update.neg().add(1f));
                 FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
@@ -256,7 +302,7 @@ final class VectorKernels {
                 float reset = gates.get(g + j);
                 float update = gates.get(g + hidden + j);
                 float next = gates.get(g + 2 * hidden + j);
-                float dh = dH.get(s + j);
+                float dh = upstreamScalar(dH, dOutput, s + j);
                 float dNextPre = dh * (1f - update) * (1f - next * next);
                 float dUpdatePre = dh * (hPrev.get(s + j) - next) * update * (1f - update);
                 float dResetPre = dNextPre * projection.get(g + 2 * hidden + j) * reset * (1f - reset);
@@ -272,7 +318,7 @@ final class VectorKernels {
     }
 
     /** Elman forward: h' = tanh(pre) or relu(pre), over {@code count} contiguous elements. */
-    static void rnnForward(INDArray preArray, INDArray hNextArray, boolean relu, int count) {
+    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int count) {
         Block pre = Block.of(preArray);
         Block hNext = Block.of(hNextArray);
         FloatVector zero = FloatVector.zero(F);
@@ -289,7 +335,9 @@ final class VectorKernels {
     }
 
     /** Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu. */
-    static void rnnBackward(INDArray hNextArray, INDArray dHArray, INDArray dGatesArray, boolean relu, int count) {
+    static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dOutputArray, MatrixRegion dHArray,
+            MatrixRegion dGatesArray, boolean relu, int count) {
+        Block dOutput = Block.ofNullable(dOutputArray);
         Block hNext = Block.of(hNextArray);
         Block dH = Block.of(dHArray);
         Block dGates = Block.of(dGatesArray);
@@ -298,12 +346,12 @@ final class VectorKernels {
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector h = hNext.load(j);
-            FloatVector dh = dH.load(j);
+            FloatVector dh = upstream(dH, dOutput, j);
             dGates.store(j, relu ? zero.blend(dh, h.compare(VectorOperators.GT, 0f)) : dh.mul(h.mul(h).neg().add(1f)));
         }
         for (; j < count; j++) {
             float h = hNext.get(j);
-            float dh = dH.get(j);
+            float dh = upstreamScalar(dH, dOutput, j);
             dGates.put(j, relu ? (h > 0f ? dh : 0f) : dh * (1f - h * h));
         }
     }

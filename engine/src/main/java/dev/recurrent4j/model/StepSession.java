@@ -1,5 +1,8 @@
 package dev.recurrent4j.model;
 
+import dev.recurrent4j.tensor.Blas;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
@@ -7,13 +10,12 @@ import dev.recurrent4j.tensor.Shapes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One time step of a unidirectional network for up to {@code maxBatch} sequences at a time, for streaming: the
- * caller keeps each sequence's state and hands it in with each step. The same cells as
- * {@link RecurrentNetwork#forward} (same numbers), without any of the caches backward needs, working in buffers
- * allocated once when the session is created.
+ * caller keeps each sequence's state and hands it in with each step, and the session overwrites it with the next.
+ * The same cells as {@link RecurrentNetwork#forward} (same numbers), without any of the caches backward needs,
+ * working in buffers allocated once when the session is created: a step creates no ND4J array.
  *
  * <p>A session is not thread-safe: use one per thread (the network itself is shared). Create with
  * {@link RecurrentNetwork#newStepSession(int)}.
@@ -26,16 +28,26 @@ public final class StepSession {
     private final RecurrentConfig config;
     private final Cell cell;
     private final int maxBatch;
+    /** {@code [maxBatch, 1]} ones, to broadcast the bias rows with one product. */
+    private final MatrixRegion ones;
     /** Per layer: {@code [maxBatch, G*H]} gates, recurrent projection (GRU) and scratch. */
-    private final INDArray[] gates;
-    private final INDArray[] hiddenProjection;
-    private final INDArray[] scratch;
-    /** Per layer: {@code [maxBatch, H]} the new hidden state, the new cell state and tanh of it (LSTM). */
-    private final INDArray[] hNext;
-    private final INDArray[] cNext;
-    private final INDArray[] tanhC;
-    /** Per layer: the input-projection bias ({@code [G*H]}), or null without bias. */
-    private final INDArray[] inputBias;
+    private final MatrixRegion[] gates;
+    private final MatrixRegion[] hiddenProjection;
+    private final MatrixRegion[] scratch;
+    /** Per layer: {@code [maxBatch, H]} tanh of the new cell state (LSTM). */
+    private final MatrixRegion[] tanhC;
+    /** Per layer: {@code [1, G*H]} the input-projection bias, or null without bias. */
+    private final MatrixRegion[] inputBias;
+    /** The arrays of the previous call and their memory: callers that reuse their arrays allocate nothing here. */
+    private final MemoryCache inputs = new MemoryCache();
+    private final MemoryCache hiddenStates = new MemoryCache();
+    private final MemoryCache cellStates = new MemoryCache();
+    private INDArray lastStateH;
+    private INDArray lastOutput;
+    /** Per layer: the weights as regions. */
+    private final MatrixRegion[] weightIh;
+    private final MatrixRegion[] weightHh;
+    private final MatrixRegion[] biasHh;
 
     StepSession(RecurrentNetwork network, int maxBatch) {
         this.network = network;
@@ -54,21 +66,27 @@ public final class StepSession {
         long gateWidth = config.gateWidth();
         long hidden = config.hiddenSize();
         boolean lstm = config.cell().hasCellState();
-        gates = new INDArray[layers];
-        hiddenProjection = new INDArray[layers];
-        scratch = new INDArray[layers];
-        hNext = new INDArray[layers];
-        cNext = new INDArray[layers];
-        tanhC = new INDArray[layers];
-        inputBias = new INDArray[layers];
+        ones = MatrixRegion.of(Nd4j.ones(type, maxBatch, 1));
+        gates = new MatrixRegion[layers];
+        hiddenProjection = new MatrixRegion[layers];
+        scratch = new MatrixRegion[layers];
+        tanhC = new MatrixRegion[layers];
+        inputBias = new MatrixRegion[layers];
+        weightIh = new MatrixRegion[layers];
+        weightHh = new MatrixRegion[layers];
+        biasHh = new MatrixRegion[layers];
         for (int layer = 0; layer < layers; layer++) {
-            gates[layer] = Nd4j.create(type, maxBatch, gateWidth);
-            hiddenProjection[layer] = cell.separateRecurrentGradient() ? Nd4j.create(type, maxBatch, gateWidth) : null;
-            scratch[layer] = Nd4j.create(type, maxBatch, gateWidth);
-            hNext[layer] = Nd4j.create(type, maxBatch, hidden);
-            cNext[layer] = lstm ? Nd4j.create(type, maxBatch, hidden) : null;
-            tanhC[layer] = lstm ? Nd4j.create(type, maxBatch, hidden) : null;
-            inputBias[layer] = cell.inputProjectionBias(network.parameters().get(layer, 0));
+            CellWeights weights = network.parameters().get(layer, 0);
+            gates[layer] = MatrixRegion.of(Nd4j.create(type, maxBatch, gateWidth));
+            hiddenProjection[layer] = cell.separateRecurrentGradient()
+                    ? MatrixRegion.of(Nd4j.create(type, maxBatch, gateWidth)) : null;
+            scratch[layer] = MatrixRegion.of(Nd4j.create(type, maxBatch, gateWidth));
+            tanhC[layer] = lstm ? MatrixRegion.of(Nd4j.create(type, maxBatch, hidden)) : null;
+            INDArray bias = cell.inputProjectionBias(weights);
+            inputBias[layer] = bias == null ? null : MatrixRegion.of(bias);
+            weightIh[layer] = MatrixRegion.of(weights.weightIh());
+            weightHh[layer] = MatrixRegion.of(weights.weightHh());
+            biasHh[layer] = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
         }
     }
 
@@ -80,33 +98,52 @@ public final class StepSession {
     /**
      * Advances {@code b} sequences by one step.
      *
-     * @param x {@code [b, I]} this step's inputs, {@code 1 <= b <= maxBatch}; not mutated
-     * @param state {@code [L, b, H]} h (and c for the LSTM), 'c' order; read, then overwritten with the new state
-     * @return {@code [b, H]} the last layer's output: a view of this session's buffer, valid until the next call
-     * @throws IllegalArgumentException for a wrong shape or data type, or {@code b > maxBatch}
+     * @param x {@code [b, I]} this step's inputs, {@code 1 <= b <= maxBatch}, contiguous 'c' order; not mutated
+     * @param state {@code [L, b, H]} h (and c for the LSTM), contiguous 'c' order; read, then overwritten in place
+     *     with the new state
+     * @return {@code [b, H]} the last layer's new hidden state: a view of {@code state.h()}
+     * @throws IllegalArgumentException for a wrong shape, order or data type, or {@code b > maxBatch}
      */
     public INDArray step(INDArray x, RecurrentState state) {
         long b = checkArguments(x, state);
-        INDArray layerInput = x;
+        NativeBuffer h = hiddenStates.of(state.h());
+        NativeBuffer c = state.c() == null ? null : cellStates.of(state.c());
+        long hiddenSize = config.hiddenSize();
+        MatrixRegion layerInput = new MatrixRegion(inputs.of(x), 0, b, config.inputSize());
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            CellWeights weights = network.parameters().get(layer, 0);
-            INDArray layerGates = rows(gates[layer], b);
-            Nd4j.gemm(layerInput, weights.weightIh(), layerGates, false, true, 1.0, 0.0);
-            if (inputBias[layer] != null) {
-                layerGates.addiRowVector(inputBias[layer]);
+            MatrixRegion layerGates = gates[layer].firstRows(b);
+            Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, 0.0, layerGates);
+            if (inputBias[layer] != null) { // + bias in every row, as a rank-1 product: x W^T + b, rounded once
+                Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
             }
-            INDArray h = state.h().slice(layer);
-            INDArray c = state.c() == null ? null : state.c().slice(layer);
-            cell.forward(weights, new StepTensors(layerGates, rows(hiddenProjection[layer], b), h,
-                    rows(hNext[layer], b), c, rows(cNext[layer], b), rows(tanhC[layer], b),
-                    rows(scratch[layer], b)));
-            h.assign(rows(hNext[layer], b));
-            if (c != null) {
-                c.assign(rows(cNext[layer], b));
-            }
-            layerInput = rows(hNext[layer], b);
+            // The new state is written over the old one: each cell reads an element before writing it.
+            MatrixRegion layerH = MatrixRegion.block(h, layer, b, hiddenSize);
+            MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hiddenSize);
+            cell.forward(network.parameters().get(layer, 0), new StepTensors(layerGates,
+                    hiddenProjection[layer] == null ? null : hiddenProjection[layer].firstRows(b),
+                    layerH, layerH, layerC, layerC, tanhC[layer] == null ? null : tanhC[layer].firstRows(b),
+                    scratch[layer].firstRows(b), weightHh[layer], biasHh[layer]));
+            layerInput = layerH;
         }
-        return layerInput;
+        if (state.h() != lastStateH) {
+            lastStateH = state.h();
+            lastOutput = state.h().slice(config.numLayers() - 1);
+        }
+        return lastOutput;
+    }
+
+    /** The memory of the last array seen; a new wrapper only when the caller hands in another array. */
+    private static final class MemoryCache {
+        private INDArray array;
+        private NativeBuffer memory;
+
+        NativeBuffer of(INDArray candidate) {
+            if (candidate != array) {
+                array = candidate;
+                memory = NativeBuffer.of(candidate);
+            }
+            return memory;
+        }
     }
 
     private long checkArguments(INDArray x, RecurrentState state) {
@@ -130,17 +167,19 @@ public final class StepSession {
             throw new IllegalArgumentException("state.c: expected null for a " + config.cell() + " network but was "
                     + java.util.Arrays.toString(state.c().shape()));
         }
-        if (state.h().ordering() != 'c' || (state.c() != null && state.c().ordering() != 'c')) {
-            throw new IllegalArgumentException("state: expected 'c' order arrays (they are updated in place)");
+        requireContiguous("x", x);
+        requireContiguous("state.h", state.h());
+        if (state.c() != null) {
+            requireContiguous("state.c", state.c());
         }
         return b;
     }
 
-    /** Rows {@code [0, b)}: the buffer itself when full, else a contiguous view; {@code null} stays null. */
-    private static INDArray rows(INDArray matrix, long b) {
-        if (matrix == null || b == matrix.size(0)) {
-            return matrix;
+    private static void requireContiguous(String name, INDArray array) {
+        if (array.ordering() != 'c' || (array.length() > 1 && array.elementWiseStride() != 1)) {
+            throw new IllegalArgumentException(name + ": expected a contiguous 'c' order array (states are updated in"
+                    + " place) but was order " + array.ordering() + " with element-wise stride "
+                    + array.elementWiseStride());
         }
-        return matrix.get(NDArrayIndex.interval(0, b), NDArrayIndex.all());
     }
 }

@@ -1,6 +1,8 @@
 package dev.recurrent4j.sequence;
 
-import static dev.recurrent4j.sequence.StepBuffers.rows;
+import dev.recurrent4j.tensor.Blas;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
 
 import dev.recurrent4j.cell.Cell;
@@ -43,14 +45,14 @@ public final class DirectionRunner {
         assert input.ordering() == 'c' && !input.isView() : "input must be a 'c' array, not a view";
         assert layout.steps() == steps && layout.batch() == batch;
 
-        StepBuffers buffers = new StepBuffers(type, direction, steps, batch, hidden, gateWidth, lstm,
+        StepBuffers buffers = new StepBuffers(weights, direction, steps, batch, lstm,
                 cell.separateRecurrentGradient());
         INDArray states = buffers.states;
         INDArray cellStates = buffers.cellStates;
 
         // The input projection of every step at once: [T*B, I] x [I, G*H].
         INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
-        Nd4j.gemm(input.reshape(steps * batch, inputSize), weights.weightIh(), gatesFlat, false, true, 1.0, 0.0);
+        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
         INDArray bias = cell.inputProjectionBias(weights);
         if (bias != null) {
             gatesFlat.addiRowVector(bias);
@@ -63,7 +65,9 @@ public final class DirectionRunner {
         for (long k = 0; k < steps; k++) {
             long t = direction.timeAt(k, steps);
             int active = layout.activeRows(t);
-            cell.forward(weights, buffers.step(t, active));
+            if (active > 0) { // zero when every sequence ended before t (lengths may all be below T)
+                cell.forward(weights, buffers.step(t, active));
+            }
             if (active < batch) { // rows past their length carry their state unchanged
                 carry(states, direction, t, active);
                 if (lstm) {
@@ -84,7 +88,8 @@ public final class DirectionRunner {
      * there, and dL/dh0 (dL/dc0) is 0.
      *
      * @param cache what {@link #forward} returned; not mutated
-     * @param dOutput {@code [T, B, H]} dL/d(output), or {@code null}; entries at padded steps are ignored
+     * @param dOutput {@code [T, B, H]} 'c' contiguous dL/d(output), or {@code null}; entries at padded steps are
+     *     ignored
      * @param dFinalHidden {@code [B, H]} dL/d(final hidden state), or {@code null}
      * @param dFinalCell {@code [B, H]} dL/d(final LSTM cell state), or {@code null}
      * @param windowStart the first step gradients flow through, {@code 0} for full BPTT
@@ -107,6 +112,11 @@ public final class DirectionRunner {
         INDArray dGatesHh = cell.separateRecurrentGradient() ? Nd4j.zeros(type, steps, batch, gateWidth) : dGates;
         INDArray dH = dFinalHidden == null ? Nd4j.zeros(type, batch, hidden) : dFinalHidden.dup('c');
         INDArray dC = !lstm ? null : dFinalCell == null ? Nd4j.zeros(type, batch, hidden) : dFinalCell.dup('c');
+        NativeBuffer dGatesMemory = NativeBuffer.of(dGates);
+        NativeBuffer dGatesHhMemory = NativeBuffer.of(dGatesHh);
+        NativeBuffer dOutputMemory = dOutput == null ? null : NativeBuffer.of(dOutput);
+        MatrixRegion dHRegion = MatrixRegion.of(dH);
+        MatrixRegion dCRegion = lstm ? MatrixRegion.of(dC) : null;
 
         // Backward mirrors forward: walk the steps in the reverse of the order forward took them.
         for (long k = steps - 1; k >= 0; k--) {
@@ -115,12 +125,15 @@ public final class DirectionRunner {
                 continue;
             }
             int active = layout.activeRows(t);
-            INDArray dHActive = rows(dH, active);
-            if (dOutput != null) {
-                dHActive.addi(rows(dOutput.slice(t), active));
+            if (active == 0) {
+                continue;
             }
-            StepGradients g = new StepGradients(dHActive, lstm ? rows(dC, active) : null,
-                    rows(dGates.slice(t), active), rows(dGatesHh.slice(t), active));
+            StepGradients g = new StepGradients(
+                    dOutputMemory == null ? null : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active),
+                    dHRegion.firstRows(active),
+                    lstm ? dCRegion.firstRows(active) : null,
+                    MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
+                    MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
             cell.backward(weights, cache.buffers.step(t, active), g);
             // Rows past their length pass dH and dC through unchanged, as their state was carried.
         }
@@ -142,16 +155,16 @@ public final class DirectionRunner {
                 firstRow + prevOffset, lastRow + prevOffset);
 
         CellWeights dWeights = weights.zerosLike();
-        Nd4j.gemm(dGatesFlat, inputFlat, dWeights.weightIh(), true, false, 1.0, 0.0);
-        Nd4j.gemm(dGatesHhFlat, statesBefore, dWeights.weightHh(), true, false, 1.0, 0.0);
+        Blas.gemm(dGatesFlat, true, inputFlat, false, 1.0, 0.0, dWeights.weightIh());
+        Blas.gemm(dGatesHhFlat, true, statesBefore, false, 1.0, 0.0, dWeights.weightHh());
         if (weights.hasBias()) { // column sums as GEMMs with a row of ones: ND4J's sum(0) is far slower here
             INDArray ones = Nd4j.ones(type, 1, lastRow - firstRow);
-            Nd4j.gemm(ones, dGatesFlat, dWeights.biasIh().reshape(1, gateWidth), false, false, 1.0, 0.0);
-            Nd4j.gemm(ones, dGatesHhFlat, dWeights.biasHh().reshape(1, gateWidth), false, false, 1.0, 0.0);
+            Blas.gemm(ones, false, dGatesFlat, false, 1.0, 0.0, dWeights.biasIh().reshape(1, gateWidth));
+            Blas.gemm(ones, false, dGatesHhFlat, false, 1.0, 0.0, dWeights.biasHh().reshape(1, gateWidth));
         }
         INDArray dInput = Nd4j.zeros(type, steps, batch, cache.input.size(2));
-        Nd4j.gemm(dGatesFlat, weights.weightIh(), slab(dInput.reshape(steps * batch, cache.input.size(2)),
-                firstRow, lastRow), false, false, 1.0, 0.0);
+        INDArray dInputFlat = slab(dInput.reshape(steps * batch, cache.input.size(2)), firstRow, lastRow);
+        Blas.gemm(dGatesFlat, false, weights.weightIh(), false, 1.0, 0.0, dInputFlat);
         return new DirectionGradients(dInput, dH, dC, dWeights);
     }
 

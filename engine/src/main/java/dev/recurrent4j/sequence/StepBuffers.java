@@ -1,17 +1,24 @@
 package dev.recurrent4j.sequence;
 
+import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The buffers one layer-direction's time loop works in, allocated once per call before the loop, and the views
- * each step sees. Forward fills them; backward reads them.
+ * The buffers one layer-direction's time loop works in, allocated once per call before the loop, and the regions
+ * each step sees. Forward fills them; backward reads them. A step's {@link StepTensors} is offset arithmetic over
+ * these buffers: no ND4J object is created per step.
  */
 final class StepBuffers {
     final Direction direction;
+    final long batch;
+    final long hidden;
+    final long gateWidth;
     /** {@code [T, B, G*H]}: input projections, then the cell's cached activations. */
     final INDArray gates;
     /** {@code [T, B, G*H]} recurrent projections (GRU), else {@code null}. */
@@ -24,36 +31,59 @@ final class StepBuffers {
     final INDArray tanhCellStates;
     /** {@code [B, G*H]} scratch for the cells; contents undefined. */
     final INDArray scratch;
+    private final NativeBuffer gatesMemory;
+    private final NativeBuffer projectionMemory;
+    private final NativeBuffer statesMemory;
+    private final NativeBuffer cellStatesMemory;
+    private final NativeBuffer tanhMemory;
+    private final MatrixRegion scratchRegion;
+    private final MatrixRegion weightHh;
+    private final MatrixRegion biasHh;
 
-    StepBuffers(DataType type, Direction direction, long steps, long batch, long hidden, long gateWidth,
-            boolean cellState, boolean hiddenProjection) {
+    StepBuffers(CellWeights weights, Direction direction, long steps, long batch, boolean cellState,
+            boolean hiddenProjection) {
+        DataType type = weights.dataType();
         this.direction = direction;
-        this.gates = Nd4j.create(type, steps, batch, gateWidth);
-        this.hiddenProjection = hiddenProjection ? Nd4j.create(type, steps, batch, gateWidth) : null;
-        this.states = Nd4j.create(type, steps + 1, batch, hidden);
-        this.cellStates = cellState ? Nd4j.create(type, steps + 1, batch, hidden) : null;
-        this.tanhCellStates = cellState ? Nd4j.create(type, steps, batch, hidden) : null;
-        this.scratch = Nd4j.create(type, batch, gateWidth);
+        this.batch = batch;
+        this.hidden = weights.hiddenSize();
+        this.gateWidth = weights.weightHh().size(0);
+        // Uninitialized: every entry is written before it is read (inactive rows are never read).
+        this.gates = Nd4j.createUninitialized(type, steps, batch, gateWidth);
+        this.hiddenProjection = hiddenProjection ? Nd4j.createUninitialized(type, steps, batch, gateWidth) : null;
+        this.states = Nd4j.createUninitialized(type, steps + 1, batch, hidden);
+        this.cellStates = cellState ? Nd4j.createUninitialized(type, steps + 1, batch, hidden) : null;
+        this.tanhCellStates = cellState ? Nd4j.createUninitialized(type, steps, batch, hidden) : null;
+        this.scratch = Nd4j.createUninitialized(type, batch, gateWidth);
+        this.gatesMemory = NativeBuffer.of(gates);
+        this.projectionMemory = hiddenProjection ? NativeBuffer.of(this.hiddenProjection) : null;
+        this.statesMemory = NativeBuffer.of(states);
+        this.cellStatesMemory = cellState ? NativeBuffer.of(cellStates) : null;
+        this.tanhMemory = cellState ? NativeBuffer.of(tanhCellStates) : null;
+        this.scratchRegion = MatrixRegion.of(scratch);
+        this.weightHh = MatrixRegion.of(weights.weightHh());
+        this.biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
     }
 
-    /** The views of time step {@code t} restricted to its {@code b} active rows. */
+    /** The regions of time step {@code t} restricted to its {@code b} active rows. */
     StepTensors step(long t, int b) {
         int prev = direction.prevIndex(t);
         int next = direction.nextIndex(t);
         return new StepTensors(
-                rows(gates.slice(t), b),
-                hiddenProjection == null ? null : rows(hiddenProjection.slice(t), b),
-                rows(states.slice(prev), b),
-                rows(states.slice(next), b),
-                cellStates == null ? null : rows(cellStates.slice(prev), b),
-                cellStates == null ? null : rows(cellStates.slice(next), b),
-                tanhCellStates == null ? null : rows(tanhCellStates.slice(t), b),
-                rows(scratch, b));
+                block(gatesMemory, t, gateWidth, b),
+                block(projectionMemory, t, gateWidth, b),
+                block(statesMemory, prev, hidden, b),
+                block(statesMemory, next, hidden, b),
+                block(cellStatesMemory, prev, hidden, b),
+                block(cellStatesMemory, next, hidden, b),
+                block(tanhMemory, t, hidden, b),
+                scratchRegion.firstRows(b),
+                weightHh,
+                biasHh);
     }
 
-    /** Rows {@code [0, b)} of a {@code [B, *]} matrix: a contiguous view. */
-    static INDArray rows(INDArray matrix, long b) {
-        return b == matrix.size(0) ? matrix : matrix.get(NDArrayIndex.interval(0, b), NDArrayIndex.all());
+    /** Rows {@code [0, b)} of the {@code [B, cols]} block {@code index} of {@code memory}; null stays null. */
+    private MatrixRegion block(NativeBuffer memory, long index, long cols, int b) {
+        return memory == null ? null : MatrixRegion.block(memory, index, batch, cols).firstRows(b);
     }
 
     /** Rows {@code [b, B)} of a {@code [B, *]} matrix: a contiguous view. */

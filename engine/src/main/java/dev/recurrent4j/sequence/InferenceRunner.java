@@ -1,0 +1,100 @@
+package dev.recurrent4j.sequence;
+
+import dev.recurrent4j.cell.Cell;
+import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.StepTensors;
+import dev.recurrent4j.tensor.Blas;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Runs one layer in one direction over a whole batch of sequences for inference: the same cells, the same
+ * input-projection GEMM and the same per-step arithmetic as {@link DirectionRunner#forward}, so the same numbers bit
+ * for bit, but without anything backward needs. It is not a replacement for {@link DirectionRunner}: it cannot be
+ * differentiated.
+ *
+ * <p>What it keeps: the input projections {@code [T, B, G*H]} (one GEMM for all steps, as the training path) and the
+ * outputs {@code [T, B, H]}. What it does not: the {@code [T+1, B, H]} hidden and cell state histories, the
+ * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the state lives in one
+ * {@code [B, H]} buffer updated in place. {@code EquivalenceTest}-style tests in {@code infer} tie the two
+ * runners together.
+ */
+public final class InferenceRunner {
+    private InferenceRunner() {}
+
+    /**
+     * What one layer-direction produced.
+     *
+     * @param output {@code [T, B, H]} 'c', the state after every step in time order, exactly 0 at padded steps; new
+     * @param finalHidden {@code [B, H]} each sequence's state after its own last step (reverse: after step 0); new
+     * @param finalCell {@code [B, H]} the LSTM cell state likewise, {@code null} for the other cells; new
+     */
+    public record Result(INDArray output, INDArray finalHidden, INDArray finalCell) {}
+
+    /**
+     * Forward over all steps, keeping no caches.
+     *
+     * @param input {@code [T, B, I]} 'c' order, batch sorted by length (see {@link BatchLayout}); not mutated
+     * @param h0 {@code [B, H]} initial hidden state; not mutated
+     * @param c0 {@code [B, H]} initial LSTM cell state (not mutated), {@code null} for the other cells
+     */
+    public static Result forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
+            BatchLayout layout, Direction direction) {
+        long steps = input.size(0);
+        long batch = input.size(1);
+        long inputSize = input.size(2);
+        long hidden = weights.hiddenSize();
+        long gateWidth = weights.weightIh().size(0);
+        DataType type = weights.dataType();
+        boolean lstm = cell.type().hasCellState();
+        assert input.ordering() == 'c' : "input must be 'c' order";
+        assert layout.steps() == steps && layout.batch() == batch;
+
+        // Native memory for the whole call, decided here: nothing below allocates an array.
+        INDArray gates = Nd4j.createUninitialized(type, steps, batch, gateWidth);
+        INDArray output = Nd4j.zeros(type, steps, batch, hidden);
+        INDArray h = h0.dup('c');
+        INDArray c = lstm ? c0.dup('c') : null;
+        NativeBuffer gatesMemory = NativeBuffer.of(gates);
+        NativeBuffer outputMemory = NativeBuffer.of(output);
+        MatrixRegion hRegion = MatrixRegion.of(h);
+        MatrixRegion cRegion = lstm ? MatrixRegion.of(c) : null;
+        MatrixRegion projection = cell.separateRecurrentGradient()
+                ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth)) : null;
+        MatrixRegion tanhC = lstm ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, hidden)) : null;
+        MatrixRegion scratch = MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth));
+        MatrixRegion weightHh = MatrixRegion.of(weights.weightHh());
+        MatrixRegion biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
+
+        // The input projection of every step at once, exactly as DirectionRunner does it.
+        INDArray gatesFlat = gates.reshape(steps * batch, gateWidth);
+        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
+        INDArray bias = cell.inputProjectionBias(weights);
+        if (bias != null) {
+            gatesFlat.addiRowVector(bias);
+        }
+
+        // One state, updated in place (each cell reads an element before writing it); rows past their length are
+        // simply not touched, which carries their state.
+        for (long k = 0; k < steps; k++) {
+            long t = direction.timeAt(k, steps);
+            int active = layout.activeRows(t);
+            if (active == 0) { // every sequence ended before t (lengths may all be below T)
+                continue;
+            }
+            MatrixRegion hActive = hRegion.firstRows(active);
+            MatrixRegion cActive = lstm ? cRegion.firstRows(active) : null;
+            cell.forward(weights, new StepTensors(
+                    MatrixRegion.block(gatesMemory, t, batch, gateWidth).firstRows(active),
+                    projection == null ? null : projection.firstRows(active),
+                    hActive, hActive, cActive, cActive,
+                    tanhC == null ? null : tanhC.firstRows(active),
+                    scratch.firstRows(active), weightHh, biasHh));
+            Blas.copy(hActive, MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
+        }
+        return new Result(output, h, c);
+    }
+}
