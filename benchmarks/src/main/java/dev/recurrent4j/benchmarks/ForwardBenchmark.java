@@ -2,12 +2,8 @@ package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
 import dev.recurrent4j.model.ForwardResult;
-import dev.recurrent4j.model.RecurrentConfig;
-import dev.recurrent4j.model.RecurrentNetwork;
 import java.util.concurrent.TimeUnit;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,72 +18,84 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * How long does one forward pass over a batch take, against the GEMM floor: exactly the matrix products a
- * forward pass cannot avoid (one input projection {@code [T*B, I] x [I, G*H]} and T recurrent products
- * {@code [B, H] x [H, G*H]}), into preallocated outputs. Shapes are {@code B x T x I x H}, float32.
+ * How long does one forward pass over a batch of whole sequences take, for LSTM, GRU and RNN (tanh), against the
+ * {@link GemmFloor GEMM floor} and DL4J 1.0.0-M2.1 ({@link Dl4jPeer}, LSTM and SimpleRnn; it has no GRU) in the same
+ * run? One layer, unidirectional, float32, with bias, every sequence T steps long.
+ *
+ * <p>{@code floorRawBlas} makes the floor's products with OpenBLAS directly, without ND4J's per-call dispatch. Each
+ * method has its own state, so a fork builds only what it times; DL4J's state has no GRU value. The report
+ * ({@link Report}) quotes {@code recurrent4j / floor} and {@code dl4j / recurrent4j}.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-modules", "jdk.incubator.vector"})
 public class ForwardBenchmark {
 
-    @Param({"LSTM", "GRU", "RNN_TANH"})
-    public CellType cell;
+    @State(Scope.Benchmark)
+    public static class Engine {
+        @Param({"LSTM", "GRU", "RNN_TANH"})
+        public CellType cell;
+        @Param({"S2", "S3", "S4"})
+        public Shape shape;
+        EngineFixture fixture;
 
-    /** B x T x I x H: S2 and S4 of the suite. */
-    @Param({"32x64x128x256", "8x256x64x128"})
-    public String shape;
+        @Setup(Level.Trial)
+        public void setUp() {
+            fixture = new EngineFixture(cell, shape, 1);
+            fixture.validateForward();
+        }
+    }
 
-    private RecurrentNetwork network;
-    private INDArray x;
-    private INDArray inputFlat;
-    private INDArray weightIh;
-    private INDArray weightHh;
-    private INDArray projection;
-    private INDArray hidden;
-    private INDArray recurrent;
-    private long steps;
+    @State(Scope.Benchmark)
+    public static class Floor {
+        @Param({"LSTM", "GRU", "RNN_TANH"})
+        public CellType cell;
+        @Param({"S2", "S3", "S4"})
+        public Shape shape;
+        GemmFloor floor;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        String[] parts = shape.split("x");
-        int batch = Integer.parseInt(parts[0]);
-        steps = Integer.parseInt(parts[1]);
-        int inputSize = Integer.parseInt(parts[2]);
-        int hiddenSize = Integer.parseInt(parts[3]);
-        network = RecurrentNetwork.initialize(RecurrentConfig.of(cell, inputSize, hiddenSize), 1);
-        x = Nd4j.rand(DataType.FLOAT, steps, batch, inputSize);
+        @Setup(Level.Trial)
+        public void setUp() {
+            floor = new GemmFloor(cell, shape, 1);
+        }
+    }
 
-        int gateWidth = cell.gates() * hiddenSize;
-        inputFlat = x.reshape(steps * batch, inputSize);
-        weightIh = Nd4j.rand(DataType.FLOAT, gateWidth, inputSize);
-        weightHh = Nd4j.rand(DataType.FLOAT, gateWidth, hiddenSize);
-        projection = Nd4j.create(DataType.FLOAT, steps * batch, gateWidth);
-        hidden = Nd4j.rand(DataType.FLOAT, batch, hiddenSize);
-        recurrent = Nd4j.create(DataType.FLOAT, batch, gateWidth);
+    @State(Scope.Benchmark)
+    public static class Peer {
+        @Param({"LSTM", "RNN_TANH"})
+        public CellType cell;
+        @Param({"S2", "S3", "S4"})
+        public Shape shape;
+        Dl4jPeer peer;
 
-        long[] expected = {steps, batch, hiddenSize};
-        long[] actual = network.forward(x, null, null).output().shape();
-        if (!java.util.Arrays.equals(expected, actual)) {
-            throw new IllegalStateException("forward output: expected " + java.util.Arrays.toString(expected)
-                    + " but was " + java.util.Arrays.toString(actual));
+        @Setup(Level.Trial)
+        public void setUp() {
+            EngineFixture engine = new EngineFixture(cell, shape, 1);
+            peer = new Dl4jPeer(engine, 1);
+            peer.validateOutput(engine);
         }
     }
 
     @Benchmark
-    public ForwardResult recurrent4j() {
-        return network.forward(x, null, null);
+    public ForwardResult recurrent4j(Engine state) {
+        return state.fixture.forward();
     }
 
     @Benchmark
-    public INDArray gemmFloor() {
-        Nd4j.gemm(inputFlat, weightIh, projection, false, true, 1.0, 0.0);
-        for (long t = 0; t < steps; t++) {
-            Nd4j.gemm(hidden, weightHh, recurrent, false, true, 1.0, 0.0);
-        }
-        return recurrent;
+    public INDArray floor(Floor state) {
+        return state.floor.forward();
+    }
+
+    /** The same products without ND4J: {@code cblas_sgemm} on pointers taken once. */
+    @Benchmark
+    public INDArray floorRawBlas(Floor state) {
+        return state.floor.forwardRawBlas();
+    }
+
+    @Benchmark
+    public INDArray dl4j(Peer state) {
+        return state.peer.output();
     }
 }

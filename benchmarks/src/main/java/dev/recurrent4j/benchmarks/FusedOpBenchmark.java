@@ -1,0 +1,150 @@
+package dev.recurrent4j.benchmarks;
+
+import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.model.ForwardResult;
+import dev.recurrent4j.model.RecurrentNetwork;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Do libnd4j's fused recurrent ops beat our forward path? libnd4j 1.0.0-M2.1's {@code lstmLayer} and {@code gru}
+ * custom ops (the whole time loop in C++, one native call), built with {@code DynamicCustomOp.builder} (the M2.1
+ * Java wrapper {@code LSTMLayer} fails from plain arrays) and executed on preallocated outputs, against our
+ * {@code forward} and the {@link GemmFloor GEMM floor} in the same run.
+ *
+ * <p>Arguments, from libnd4j's op declarations. {@code lstmLayer}: inputs x {@code [T, B, I]}, Wx {@code [I, 4H]},
+ * Wr {@code [H, 4H]}, b {@code [4H]}; integer args dataFormat 0 (time-major), direction 0 (forward), gate
+ * activation 2 (sigmoid), cell and output activations 0 (tanh); boolean args hasBias, and retFullSeq only; cell
+ * clip 0. Gate blocks i, f, g, o as PyTorch's, so it gets our weights transposed and {@code b_ih + b_hh}, and
+ * {@code @Setup} checks it against our forward. {@code gru}: inputs x {@code [T, B, I]}, h0 {@code [B, H]}, Wx
+ * {@code [I, 3H]}, Wh {@code [H, 3H]}, b {@code [3H]} (one bias: it has no {@code b_hn} inside {@code r * (...)}).
+ * {@code @Setup} compares it with our GRU with {@code b_hn = 0} and prints the difference; a mismatch means M2.1's
+ * op is another GRU variant (it is timed anyway, as the same amount of work).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-modules", "jdk.incubator.vector"})
+public class FusedOpBenchmark {
+
+    @State(Scope.Benchmark)
+    public static class Engine {
+        @Param({"LSTM", "GRU"})
+        public CellType cell;
+        @Param({"S2", "S4"})
+        public Shape shape;
+        EngineFixture fixture;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            fixture = new EngineFixture(cell, shape, 1);
+            fixture.validateForward();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Floor {
+        @Param({"LSTM", "GRU"})
+        public CellType cell;
+        @Param({"S2", "S4"})
+        public Shape shape;
+        GemmFloor floor;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            floor = new GemmFloor(cell, shape, 1);
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Fused {
+        @Param({"LSTM", "GRU"})
+        public CellType cell;
+        @Param({"S2", "S4"})
+        public Shape shape;
+        /** {@code [T, B, H]}: the op's output, allocated once. */
+        INDArray output;
+        DynamicCustomOp op;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            EngineFixture engine = new EngineFixture(cell, shape, 1);
+            CellWeights weights = engine.network.parameters().get(0, 0);
+            output = Nd4j.create(DataType.FLOAT, shape.steps, shape.batch, shape.hiddenSize);
+            INDArray weightIh = weights.weightIh().transpose().dup('c');
+            INDArray weightHh = weights.weightHh().transpose().dup('c');
+            switch (cell) {
+                case LSTM -> {
+                    op = DynamicCustomOp.builder("lstmLayer")
+                            .addInputs(engine.x, weightIh, weightHh, weights.biasIh().add(weights.biasHh()))
+                            .addOutputs(output)
+                            .addIntegerArguments(0, 0, 2, 0, 0)
+                            .addBooleanArguments(true, false, false, false, false, true, false, false)
+                            .addFloatingPointArguments(0.0)
+                            .build();
+                    Nd4j.exec(op);
+                    double error = Checks.close("lstmLayer vs recurrent4j", output, engine.forward().output(), 1e-4);
+                    System.out.println("lstmLayer: max |lstmLayer - recurrent4j| = " + error);
+                }
+                case GRU -> {
+                    long hidden = shape.hiddenSize;
+                    INDArray biasHhNoN = weights.biasHh().dup();
+                    biasHhNoN.get(NDArrayIndex.interval(2 * hidden, 3 * hidden)).assign(0.0);
+                    op = DynamicCustomOp.builder("gru")
+                            .addInputs(engine.x, Nd4j.zeros(DataType.FLOAT, shape.batch, hidden), weightIh, weightHh,
+                                    weights.biasIh().add(biasHhNoN))
+                            .addOutputs(output)
+                            .build();
+                    Nd4j.exec(op);
+                    Checks.shape("gru output", output, shape.steps, shape.batch, hidden);
+                    Checks.finite("gru output", output);
+                    Map<String, INDArray> stateDict = new LinkedHashMap<>(engine.network.toTorchStateDict());
+                    stateDict.put("bias_hh_l0", biasHhNoN);
+                    ForwardResult reference = RecurrentNetwork.fromTorchStateDict(engine.network.config(), stateDict)
+                            .forward(engine.x, null, null);
+                    System.out.println("gru: max |gru - recurrent4j with b_hn=0| = "
+                            + Checks.maxError(output, reference.output())
+                            + " (about 1e-6: the same function; large: M2.1's gru is another GRU variant)");
+                }
+                default -> throw new IllegalArgumentException("cell: libnd4j has fused lstmLayer and gru ops, not "
+                        + cell);
+            }
+        }
+    }
+
+    @Benchmark
+    public INDArray fused(Fused state) {
+        Nd4j.exec(state.op);
+        return state.output;
+    }
+
+    @Benchmark
+    public ForwardResult recurrent4j(Engine state) {
+        return state.fixture.forward();
+    }
+
+    @Benchmark
+    public INDArray floor(Floor state) {
+        return state.floor.forward();
+    }
+}
