@@ -14,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The README's demo: an LSTM with a linear read-out learns to predict the next value of sine waves of random
+ * The original demo (now {@code -Dexec.mainClass=dev.recurrent4j.examples.SequenceDemo}; the README.s demo is
+ * {@code Cli demo}): an LSTM with a linear read-out learns to predict the next value of sine waves of random
  * frequency and phase, for a few seconds, printing the loss beside the "repeat the last value" baseline and the
  * throughput of forward + backward.
  *
