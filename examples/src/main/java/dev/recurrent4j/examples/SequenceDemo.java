@@ -19,8 +19,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * frequency and phase, for a few seconds, printing the loss beside the "repeat the last value" baseline and the
  * throughput of forward + backward.
  *
- * <p>Until the training module lands, the demo carries its own minimal pieces: a mean-squared-error loss on a
- * linear head and an Adam update, over the engine's {@code forward}/{@code backward}. It is not a training API.
+ * <p>It predates the training module and carries its own minimal pieces: a mean-squared-error loss on a linear
+ * head and an Adam update, over the engine's {@code forward}/{@code backward}. For training, use
+ * {@code dev.recurrent4j.train} (see {@link CharLanguageModel} or {@link Forecasting}).
  *
  * <p>Arguments (all optional): {@code seconds} (default 8), {@code seed} (default 7).
  */
