@@ -14,12 +14,14 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The README's demo: an LSTM with a linear read-out learns to predict the next value of sine waves of random
+ * The original demo (now {@code -Dexec.mainClass=dev.recurrent4j.examples.SequenceDemo}; the README.s demo is
+ * {@code Cli demo}): an LSTM with a linear read-out learns to predict the next value of sine waves of random
  * frequency and phase, for a few seconds, printing the loss beside the "repeat the last value" baseline and the
  * throughput of forward + backward.
  *
- * <p>Until the training module lands, the demo carries its own minimal pieces: a mean-squared-error loss on a
- * linear head and an Adam update, over the engine's {@code forward}/{@code backward}. It is not a training API.
+ * <p>It predates the training module and carries its own minimal pieces: a mean-squared-error loss on a linear
+ * head and an Adam update, over the engine's {@code forward}/{@code backward}. For training, use
+ * {@code dev.recurrent4j.train} (see {@link CharLanguageModel} or {@link Forecasting}).
  *
  * <p>Arguments (all optional): {@code seconds} (default 8), {@code seed} (default 7).
  */
