@@ -54,129 +54,120 @@ public final class FusedCells {
         return true;
     }
 
-    private static boolean isFloat(CellWeights weights) {
-        return weights.dataType() == DataType.FLOAT;
-    }
-
-    /** Elman RNN; tanh or relu. */
-    private static final class Rnn implements Cell {
+    /**
+     * What every fused cell shares: float32 runs the fused step, anything else the plain cell of the same type
+     * (which also supplies the input-projection bias, identical for both).
+     */
+    private abstract static class Fused implements Cell {
         private final CellType type;
         private final Cell plain;
 
-        Rnn(CellType type) {
+        Fused(CellType type) {
             this.type = type;
             this.plain = type.plainCell();
         }
 
         @Override
-        public CellType type() {
+        public final CellType type() {
             return type;
         }
 
         @Override
-        public INDArray inputProjectionBias(CellWeights weights) {
+        public final INDArray inputProjectionBias(CellWeights weights) {
             return plain.inputProjectionBias(weights);
         }
 
         @Override
-        public void forward(CellWeights w, StepTensors s) {
-            if (!isFloat(w)) {
-                plain.forward(w, s);
-                return;
-            }
-            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
-            VectorKernels.rnnForward(s.gates(), s.hNext(), type == CellType.RNN_RELU, (int) s.hNext().length());
+        public final boolean separateRecurrentGradient() {
+            return plain.separateRecurrentGradient();
         }
 
         @Override
-        public void backward(CellWeights w, StepTensors s, StepGradients g) {
-            if (!isFloat(w)) {
-                plain.backward(w, s, g);
-                return;
+        public final void forward(CellWeights w, StepTensors s) {
+            if (w.dataType() == DataType.FLOAT) {
+                fusedForward(s, (int) w.hiddenSize());
+            } else {
+                plain.forward(w, s);
             }
-            VectorKernels.rnnBackward(s.hNext(), g.dOutput(), g.dH(), g.dGates(), type == CellType.RNN_RELU,
-                    (int) s.hNext().length());
+        }
+
+        @Override
+        public final void backward(CellWeights w, StepTensors s, StepGradients g) {
+            if (w.dataType() == DataType.FLOAT) {
+                fusedBackward(s, g, (int) w.hiddenSize());
+            } else {
+                plain.backward(w, s, g);
+            }
+        }
+
+        abstract void fusedForward(StepTensors s, int hidden);
+
+        abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
+    }
+
+    /** Elman RNN; tanh or relu. */
+    private static final class Rnn extends Fused {
+        private final boolean relu;
+
+        Rnn(CellType type) {
+            super(type);
+            this.relu = type == CellType.RNN_RELU;
+        }
+
+        @Override
+        void fusedForward(StepTensors s, int hidden) {
+            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
+            VectorKernels.rnnForward(s.gates(), s.hNext(), relu, (int) s.hNext().length());
+        }
+
+        @Override
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
+            VectorKernels.rnnBackward(s.hNext(), g.dOutput(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
             Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
     /** LSTM. */
-    private static final class Lstm implements Cell {
+    private static final class Lstm extends Fused {
         static final Lstm INSTANCE = new Lstm();
-        private final Cell plain = CellType.LSTM.plainCell();
 
-        @Override
-        public CellType type() {
-            return CellType.LSTM;
+        private Lstm() {
+            super(CellType.LSTM);
         }
 
         @Override
-        public INDArray inputProjectionBias(CellWeights weights) {
-            return plain.inputProjectionBias(weights);
-        }
-
-        @Override
-        public void forward(CellWeights w, StepTensors s) {
-            if (!isFloat(w)) {
-                plain.forward(w, s);
-                return;
-            }
+        void fusedForward(StepTensors s, int hidden) {
             Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
-            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(),
-                    (int) w.hiddenSize());
+            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(), hidden);
         }
 
         @Override
-        public void backward(CellWeights w, StepTensors s, StepGradients g) {
-            if (!isFloat(w)) {
-                plain.backward(w, s, g);
-                return;
-            }
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
             VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dOutput(), g.dH(), g.dC(), g.dGates(),
-                    s.rows(), (int) w.hiddenSize());
+                    s.rows(), hidden);
             Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
     /** GRU. */
-    private static final class Gru implements Cell {
+    private static final class Gru extends Fused {
         static final Gru INSTANCE = new Gru();
-        private final Cell plain = CellType.GRU.plainCell();
 
-        @Override
-        public CellType type() {
-            return CellType.GRU;
+        private Gru() {
+            super(CellType.GRU);
         }
 
         @Override
-        public INDArray inputProjectionBias(CellWeights weights) {
-            return plain.inputProjectionBias(weights);
-        }
-
-        @Override
-        public boolean separateRecurrentGradient() {
-            return true;
-        }
-
-        @Override
-        public void forward(CellWeights w, StepTensors s) {
-            if (!isFloat(w)) {
-                plain.forward(w, s);
-                return;
-            }
+        void fusedForward(StepTensors s, int hidden) {
             Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 0.0, s.hiddenProjection());
             VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), s.rows(),
-                    (int) w.hiddenSize());
+                    hidden);
         }
 
         @Override
-        public void backward(CellWeights w, StepTensors s, StepGradients g) {
-            if (!isFloat(w)) {
-                plain.backward(w, s, g);
-                return;
-            }
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
             VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dOutput(), g.dH(), g.dGates(),
-                    g.dGatesHh(), s.rows(), (int) w.hiddenSize());
+                    g.dGatesHh(), s.rows(), hidden);
             Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
         }
     }

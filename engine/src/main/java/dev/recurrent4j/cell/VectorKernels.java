@@ -141,8 +141,9 @@ final class VectorKernels {
     }
 
     /**
-     * LSTM backward: from dL/dh' ({@code dH}) and dL/dc' ({@code dC}, replaced by dL/dc) and the cached
-     * activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
+     * LSTM backward: from dL/dh' ({@code dH}, plus {@code dOutput}) and dL/dc' ({@code dC}, replaced by dL/dc) and
+     * the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}. Two short passes per row,
+     * as in {@link #lstmForward}.
      */
     static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
             MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
@@ -154,47 +155,60 @@ final class VectorKernels {
         Block dH = Block.of(dHArray);
         Block dC = Block.of(dCArray);
         Block dGates = Block.of(dGatesArray);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 4 * hidden;
             int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector in = gates.load(g + j);
-                FloatVector forget = gates.load(g + hidden + j);
-                FloatVector cell = gates.load(g + 2 * hidden + j);
-                FloatVector out = gates.load(g + 3 * hidden + j);
-                FloatVector tc = tanhC.load(s + j);
-                FloatVector dh = upstream(dH, dOutput, s + j);
-                FloatVector dOut = dh.mul(tc);
-                FloatVector dc = dC.load(s + j).add(dh.mul(out).mul(tc.mul(tc).neg().add(1f)));
-                FloatVector dIn = dc.mul(cell);
-                FloatVector dCell = dc.mul(in);
-                FloatVector dForget = dc.mul(cPrev.load(s + j));
-                dC.store(s + j, dc.mul(forget));
-                dGates.store(g + j, dIn.mul(in).mul(in.neg().add(1f)));
-                dGates.store(g + hidden + j, dForget.mul(forget).mul(forget.neg().add(1f)));
-                dGates.store(g + 2 * hidden + j, dCell.mul(cell.mul(cell).neg().add(1f)));
-                dGates.store(g + 3 * hidden + j, dOut.mul(out).mul(out.neg().add(1f)));
-            }
-            for (; j < hidden; j++) {
-                float in = gates.get(g + j);
-                float forget = gates.get(g + hidden + j);
-                float cell = gates.get(g + 2 * hidden + j);
-                float out = gates.get(g + 3 * hidden + j);
-                float tc = tanhC.get(s + j);
-                float dh = upstreamScalar(dH, dOutput, s + j);
-                float dOut = dh * tc;
-                float dc = dC.get(s + j) + dh * out * (1f - tc * tc);
-                float dIn = dc * cell;
-                float dCell = dc * in;
-                float dForget = dc * cPrev.get(s + j);
-                dC.put(s + j, dc * forget);
-                dGates.put(g + j, dIn * in * (1f - in));
-                dGates.put(g + hidden + j, dForget * forget * (1f - forget));
-                dGates.put(g + 2 * hidden + j, dCell * (1f - cell * cell));
-                dGates.put(g + 3 * hidden + j, dOut * out * (1f - out));
-            }
+            lstmOutputGradient(gates, tanhC, dOutput, dH, dC, dGates, g, s, hidden);
+            lstmCellGradient(gates, cPrev, dC, dGates, g, s, hidden);
+        }
+    }
+
+    /** h' = o tanh(c'): dGates(o) = dh tanh(c') o (1 - o); dC += dh o (1 - tanh(c')^2), the total dL/dc'. */
+    private static void lstmOutputGradient(Block gates, Block tanhC, Block dOutput, Block dH, Block dC, Block dGates,
+            int g, int s, int hidden) {
+        int o = g + 3 * hidden;
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector out = gates.load(o + j);
+            FloatVector tc = tanhC.load(s + j);
+            FloatVector dh = upstream(dH, dOutput, s + j);
+            dGates.store(o + j, dh.mul(tc).mul(out).mul(out.neg().add(1f)));
+            dC.store(s + j, dC.load(s + j).add(dh.mul(out).mul(tc.mul(tc).neg().add(1f))));
+        }
+        for (; j < hidden; j++) {
+            float out = gates.get(o + j);
+            float tc = tanhC.get(s + j);
+            float dh = upstreamScalar(dH, dOutput, s + j);
+            dGates.put(o + j, dh * tc * out * (1f - out));
+            dC.put(s + j, dC.get(s + j) + dh * out * (1f - tc * tc));
+        }
+    }
+
+    /** c' = f c + i g: the gradients of i, f, g from the total dL/dc', and dC replaced by dL/dc = dL/dc' f. */
+    private static void lstmCellGradient(Block gates, Block cPrev, Block dC, Block dGates, int g, int s,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector in = gates.load(g + j);
+            FloatVector forget = gates.load(g + hidden + j);
+            FloatVector cell = gates.load(g + 2 * hidden + j);
+            FloatVector dc = dC.load(s + j);
+            dGates.store(g + j, dc.mul(cell).mul(in).mul(in.neg().add(1f)));
+            dGates.store(g + hidden + j, dc.mul(cPrev.load(s + j)).mul(forget).mul(forget.neg().add(1f)));
+            dGates.store(g + 2 * hidden + j, dc.mul(in).mul(cell.mul(cell).neg().add(1f)));
+            dC.store(s + j, dc.mul(forget));
+        }
+        for (; j < hidden; j++) {
+            float in = gates.get(g + j);
+            float forget = gates.get(g + hidden + j);
+            float cell = gates.get(g + 2 * hidden + j);
+            float dc = dC.get(s + j);
+            dGates.put(g + j, dc * cell * in * (1f - in));
+            dGates.put(g + hidden + j, dc * cPrev.get(s + j) * forget * (1f - forget));
+            dGates.put(g + 2 * hidden + j, dc * in * (1f - cell * cell));
+            dC.put(s + j, dc * forget);
         }
     }
 
@@ -264,7 +278,7 @@ final class VectorKernels {
 
     /**
      * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
-     * by its direct path {@code z * dH} (the recurrent GEMM is added by the caller).
+     * by its direct path {@code z * dH} (the recurrent GEMM is added by the caller). Two short passes per row.
      */
     static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
             MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray,
@@ -276,44 +290,66 @@ final class VectorKernels {
         Block dH = Block.of(dHArray);
         Block dGates = Block.of(dGatesArray);
         Block dGatesHh = Block.of(dGatesHhArray);
-        int bound = F.loopBound(hidden);
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
             int s = r * hidden;
-            int j = 0;
-            for (; j < bound; j += F.length()) {
-                FloatVector reset = gates.load(g + j);
-                FloatVector update = gates.load(g + hidden + j);
-                FloatVector next = gates.load(g + 2 * hidden + j);
-                FloatVector dh = upstream(dH, dOutput, s + j);
-                FloatVector dNextPre = dh.mul(update.neg().add(1f)).mul(next.mul(next).neg().add(1f));
-                FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(update.neg().add(1f));
-                FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
-                        .mul(reset.neg().add(1f));
-                dGates.store(g + j, dResetPre);
-                dGates.store(g + hidden + j, dUpdatePre);
-                dGates.store(g + 2 * hidden + j, dNextPre);
-                dGatesHh.store(g + j, dResetPre);
-                dGatesHh.store(g + hidden + j, dUpdatePre);
-                dGatesHh.store(g + 2 * hidden + j, dNextPre.mul(reset));
-                dH.store(s + j, dh.mul(update));
-            }
-            for (; j < hidden; j++) {
-                float reset = gates.get(g + j);
-                float update = gates.get(g + hidden + j);
-                float next = gates.get(g + 2 * hidden + j);
-                float dh = upstreamScalar(dH, dOutput, s + j);
-                float dNextPre = dh * (1f - update) * (1f - next * next);
-                float dUpdatePre = dh * (hPrev.get(s + j) - next) * update * (1f - update);
-                float dResetPre = dNextPre * projection.get(g + 2 * hidden + j) * reset * (1f - reset);
-                dGates.put(g + j, dResetPre);
-                dGates.put(g + hidden + j, dUpdatePre);
-                dGates.put(g + 2 * hidden + j, dNextPre);
-                dGatesHh.put(g + j, dResetPre);
-                dGatesHh.put(g + hidden + j, dUpdatePre);
-                dGatesHh.put(g + 2 * hidden + j, dNextPre * reset);
-                dH.put(s + j, dh * update);
-            }
+            gruUpdateGradient(gates, hPrev, dOutput, dH, dGates, dGatesHh, g, s, hidden);
+            gruResetGradient(gates, projection, dGates, dGatesHh, g, hidden);
+        }
+    }
+
+    /**
+     * h' = (1 - z) n + z h: the pre-activation gradients of n and z (both sides), and dH replaced by z * dL/dh'.
+     */
+    private static void gruUpdateGradient(Block gates, Block hPrev, Block dOutput, Block dH, Block dGates,
+            Block dGatesHh, int g, int s, int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector update = gates.load(g + hidden + j);
+            FloatVector next = gates.load(g + 2 * hidden + j);
+            FloatVector dh = upstream(dH, dOutput, s + j);
+            FloatVector dNextPre = dh.mul(update.neg().add(1f)).mul(next.mul(next).neg().add(1f));
+            FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(update.neg().add(1f));
+            dGates.store(g + hidden + j, dUpdatePre);
+            dGatesHh.store(g + hidden + j, dUpdatePre);
+            dGates.store(g + 2 * hidden + j, dNextPre);
+            dH.store(s + j, dh.mul(update));
+        }
+        for (; j < hidden; j++) {
+            float update = gates.get(g + hidden + j);
+            float next = gates.get(g + 2 * hidden + j);
+            float dh = upstreamScalar(dH, dOutput, s + j);
+            float dNextPre = dh * (1f - update) * (1f - next * next);
+            float dUpdatePre = dh * (hPrev.get(s + j) - next) * update * (1f - update);
+            dGates.put(g + hidden + j, dUpdatePre);
+            dGatesHh.put(g + hidden + j, dUpdatePre);
+            dGates.put(g + 2 * hidden + j, dNextPre);
+            dH.put(s + j, dh * update);
+        }
+    }
+
+    /** n = tanh(x_n + r hn): the reset gate's gradient (both sides) and the recurrent side of n, r * da_n. */
+    private static void gruResetGradient(Block gates, Block projection, Block dGates, Block dGatesHh, int g,
+            int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector reset = gates.load(g + j);
+            FloatVector dNextPre = dGates.load(g + 2 * hidden + j);
+            FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
+                    .mul(reset.neg().add(1f));
+            dGates.store(g + j, dResetPre);
+            dGatesHh.store(g + j, dResetPre);
+            dGatesHh.store(g + 2 * hidden + j, dNextPre.mul(reset));
+        }
+        for (; j < hidden; j++) {
+            float reset = gates.get(g + j);
+            float dNextPre = dGates.get(g + 2 * hidden + j);
+            float dResetPre = dNextPre * projection.get(g + 2 * hidden + j) * reset * (1f - reset);
+            dGates.put(g + j, dResetPre);
+            dGatesHh.put(g + j, dResetPre);
+            dGatesHh.put(g + 2 * hidden + j, dNextPre * reset);
         }
     }
 

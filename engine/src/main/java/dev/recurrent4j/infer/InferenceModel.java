@@ -1,5 +1,6 @@
 package dev.recurrent4j.infer;
 
+import dev.recurrent4j.sequence.BatchOrder;
 import dev.recurrent4j.io.SafeTensors;
 import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentNetwork;
@@ -172,7 +173,7 @@ public final class InferenceModel {
         int batch = (int) input.size(1);
         checkState(initialState, batch);
         int[] checkedLengths = checkLengths(lengths, steps, batch);
-        SortedBatch order = SortedBatch.byDescendingLength(checkedLengths);
+        BatchOrder order = BatchOrder.byDescendingLength(checkedLengths);
         BatchLayout layout = BatchLayout.ofSortedLengths(steps, order.sortedLengths());
 
         INDArray h0 = order.sort(initialState == null ? null : initialState.h());

@@ -1,5 +1,6 @@
 package dev.recurrent4j.model;
 
+import dev.recurrent4j.sequence.BatchOrder;
 import dev.recurrent4j.sequence.DirectionCache;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -3,6 +3,7 @@ package dev.recurrent4j.model;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.sequence.BatchLayout;
+import dev.recurrent4j.sequence.BatchOrder;
 import dev.recurrent4j.sequence.Direction;
 import dev.recurrent4j.sequence.DirectionCache;
 import dev.recurrent4j.sequence.DirectionGradients;

@@ -1,4 +1,4 @@
-package dev.recurrent4j.model;
+package dev.recurrent4j.sequence;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -10,7 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The reordering of a batch by length, longest first (stable), that the sequence runner needs, and its inverse.
  * The identity when the lengths are already non-increasing, so a sorted or full batch is never copied for it.
  */
-final class BatchOrder {
+public final class BatchOrder {
     /** {@code order[j]}: the original row that sorted row j holds; {@code null} for the identity. */
     private final int[] order;
     private final int[] sortedLengths;
@@ -20,7 +20,11 @@ final class BatchOrder {
         this.sortedLengths = sortedLengths;
     }
 
-    static BatchOrder byDescendingLength(int[] lengths) {
+    /**
+     * The order for {@code lengths} (each in {@code 1..T}, checked by the caller): longest first, ties in the
+     * caller's order.
+     */
+    public static BatchOrder byDescendingLength(int[] lengths) {
         boolean sorted = IntStream.range(1, lengths.length).allMatch(b -> lengths[b] <= lengths[b - 1]);
         if (sorted) {
             return new BatchOrder(null, lengths.clone());
@@ -31,17 +35,18 @@ final class BatchOrder {
         return new BatchOrder(order, Arrays.stream(order).map(b -> lengths[b]).toArray());
     }
 
-    int[] sortedLengths() {
+    /** The lengths in sorted order, for {@link BatchLayout#ofSortedLengths}. */
+    public int[] sortedLengths() {
         return sortedLengths;
     }
 
     /** {@code [*, B, *]} in the caller's order to a new 'c' array in sorted order (or {@code array} itself). */
-    INDArray sort(INDArray array) {
+    public INDArray sort(INDArray array) {
         return array == null || order == null ? array : gather(array, order);
     }
 
     /** {@code [*, B, *]} in sorted order back to the caller's order (or {@code array} itself). */
-    INDArray unsort(INDArray array) {
+    public INDArray unsort(INDArray array) {
         if (array == null || order == null) {
             return array;
         }
