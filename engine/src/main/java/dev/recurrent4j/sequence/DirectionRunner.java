@@ -38,7 +38,6 @@ public final class DirectionRunner {
         long steps = input.size(0);
         long batch = input.size(1);
         long inputSize = input.size(2);
-        long hidden = weights.hiddenSize();
         long gateWidth = weights.weightIh().size(0);
         DataType type = weights.dataType();
         boolean lstm = cell.type().hasCellState();
@@ -128,8 +127,9 @@ public final class DirectionRunner {
             if (active == 0) {
                 continue;
             }
-            StepGradients g = new StepGradients(
-                    dOutputMemory == null ? null : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active),
+            MatrixRegion dOutputRows = dOutputMemory == null ? null
+                    : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active);
+            StepGradients g = new StepGradients(dOutputRows,
                     dHRegion.firstRows(active),
                     lstm ? dCRegion.firstRows(active) : null,
                     MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),

@@ -4,7 +4,9 @@
  * and backpropagation through time (full, or truncated to the last k steps).
  *
  * <p>Native memory is decided here, once per call: every buffer the loop touches is allocated before the loop
- * and the loop itself only takes views of them. Stacking layers and directions, and the public API, belong to
- * {@code model}.
+ * and the loop itself addresses them by offset ({@code MatrixRegion}), creating no ND4J object per step.
+ * {@link dev.recurrent4j.sequence.DirectionRunner} keeps what backward needs; {@link
+ * dev.recurrent4j.sequence.InferenceRunner} keeps nothing. Stacking layers and directions, and the public API,
+ * belong to {@code model}.
  */
 package dev.recurrent4j.sequence;
