@@ -19,6 +19,10 @@ import dev.recurrent4j.tensor.MatrixRegion;
 final class VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    // Constants as vectors: the vector-scalar forms (x.add(1f)) are not intrinsified by C2 in JDK 17 and box.
+    private static final FloatVector ZERO = FloatVector.zero(F);
+    private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     private VectorKernels() {}
 
@@ -60,7 +64,7 @@ final class VectorKernels {
     }
 
     private static FloatVector sigmoid(FloatVector x) {
-        return x.mul(0.5f).lanewise(VectorOperators.TANH).mul(0.5f).add(0.5f);
+        return x.mul(HALF).lanewise(VectorOperators.TANH).mul(HALF).add(HALF);
     }
 
     private static FloatVector tanh(FloatVector x) {
@@ -173,8 +177,8 @@ final class VectorKernels {
             FloatVector out = gates.load(o + j);
             FloatVector tc = tanhC.load(s + j);
             FloatVector dh = upstream(dH, dOutput, s + j);
-            dGates.store(o + j, dh.mul(tc).mul(out).mul(out.neg().add(1f)));
-            dC.store(s + j, dC.load(s + j).add(dh.mul(out).mul(tc.mul(tc).neg().add(1f))));
+            dGates.store(o + j, dh.mul(tc).mul(out).mul(ONE.sub(out)));
+            dC.store(s + j, dC.load(s + j).add(dh.mul(out).mul(ONE.sub(tc.mul(tc)))));
         }
         for (; j < hidden; j++) {
             float out = gates.get(o + j);
@@ -195,9 +199,9 @@ final class VectorKernels {
             FloatVector forget = gates.load(g + hidden + j);
             FloatVector cell = gates.load(g + 2 * hidden + j);
             FloatVector dc = dC.load(s + j);
-            dGates.store(g + j, dc.mul(cell).mul(in).mul(in.neg().add(1f)));
-            dGates.store(g + hidden + j, dc.mul(cPrev.load(s + j)).mul(forget).mul(forget.neg().add(1f)));
-            dGates.store(g + 2 * hidden + j, dc.mul(in).mul(cell.mul(cell).neg().add(1f)));
+            dGates.store(g + j, dc.mul(cell).mul(in).mul(ONE.sub(in)));
+            dGates.store(g + hidden + j, dc.mul(cPrev.load(s + j)).mul(forget).mul(ONE.sub(forget)));
+            dGates.store(g + 2 * hidden + j, dc.mul(in).mul(ONE.sub(cell.mul(cell))));
             dC.store(s + j, dc.mul(forget));
         }
         for (; j < hidden; j++) {
@@ -309,8 +313,8 @@ final class VectorKernels {
             FloatVector update = gates.load(g + hidden + j);
             FloatVector next = gates.load(g + 2 * hidden + j);
             FloatVector dh = upstream(dH, dOutput, s + j);
-            FloatVector dNextPre = dh.mul(update.neg().add(1f)).mul(next.mul(next).neg().add(1f));
-            FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(update.neg().add(1f));
+            FloatVector dNextPre = dh.mul(ONE.sub(update)).mul(ONE.sub(next.mul(next)));
+            FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(ONE.sub(update));
             dGates.store(g + hidden + j, dUpdatePre);
             dGatesHh.store(g + hidden + j, dUpdatePre);
             dGates.store(g + 2 * hidden + j, dNextPre);
@@ -338,7 +342,7 @@ final class VectorKernels {
             FloatVector reset = gates.load(g + j);
             FloatVector dNextPre = dGates.load(g + 2 * hidden + j);
             FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
-                    .mul(reset.neg().add(1f));
+                    .mul(ONE.sub(reset));
             dGates.store(g + j, dResetPre);
             dGatesHh.store(g + j, dResetPre);
             dGatesHh.store(g + 2 * hidden + j, dNextPre.mul(reset));
@@ -357,12 +361,11 @@ final class VectorKernels {
     static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int count) {
         Block pre = Block.of(preArray);
         Block hNext = Block.of(hNextArray);
-        FloatVector zero = FloatVector.zero(F);
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector x = pre.load(j);
-            hNext.store(j, relu ? x.max(zero) : tanh(x));
+            hNext.store(j, relu ? x.max(ZERO) : tanh(x));
         }
         for (; j < count; j++) {
             float x = pre.get(j);
@@ -377,13 +380,12 @@ final class VectorKernels {
         Block hNext = Block.of(hNextArray);
         Block dH = Block.of(dHArray);
         Block dGates = Block.of(dGatesArray);
-        FloatVector zero = FloatVector.zero(F);
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector h = hNext.load(j);
             FloatVector dh = upstream(dH, dOutput, j);
-            dGates.store(j, relu ? zero.blend(dh, h.compare(VectorOperators.GT, 0f)) : dh.mul(h.mul(h).neg().add(1f)));
+            dGates.store(j, relu ? ZERO.blend(dh, h.compare(VectorOperators.GT, ZERO)) : dh.mul(ONE.sub(h.mul(h))));
         }
         for (; j < count; j++) {
             float h = hNext.get(j);
