@@ -3,6 +3,7 @@ package dev.recurrent4j.cell;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import dev.recurrent4j.tensor.MatrixRegion;
@@ -23,6 +24,33 @@ final class VectorKernels {
     private static final FloatVector ZERO = FloatVector.zero(F);
     private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    private static final FloatVector TWO = FloatVector.broadcast(F, 2f);
+    // exp(-y) for y >= 0 by Cody-Waite reduction and a degree-7 Taylor polynomial: only +, -, *, / and integer bit
+    // operations, which give the same bits in the interpreter, C1 and C2. (The Vector API's own TANH/EXP use Intel
+    // SVML once C2 compiles them and a Java fallback before: different last bits, so a training run would depend on
+    // when the JIT kicked in, and two runs with one seed would differ.)
+    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
+    private static final FloatVector LN2_HI = FloatVector.broadcast(F, 0.693359375f);
+    private static final FloatVector LN2_LO = FloatVector.broadcast(F, -2.12194440e-4f);
+    private static final FloatVector MAX_Y = FloatVector.broadcast(F, 80f);
+    private static final FloatVector C2 = FloatVector.broadcast(F, 1f / 2);
+    private static final FloatVector C3 = FloatVector.broadcast(F, 1f / 6);
+    private static final FloatVector C4 = FloatVector.broadcast(F, 1f / 24);
+    private static final FloatVector C5 = FloatVector.broadcast(F, 1f / 120);
+    private static final FloatVector C6 = FloatVector.broadcast(F, 1f / 720);
+    private static final FloatVector C7 = FloatVector.broadcast(F, 1f / 5040);
+    /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to the nearest integer. */
+    private static final FloatVector ROUNDING = FloatVector.broadcast(F, 12582912f);
+    /** 2^k and 2^-(2^k) for k = 6..0: 2^-m for an integer 0 <= m < 128 as a product selected bit by bit. */
+    private static final FloatVector[] BIT = new FloatVector[7];
+    private static final FloatVector[] BIT_SCALE = new FloatVector[7];
+
+    static {
+        for (int k = 0; k < 7; k++) {
+            BIT[k] = FloatVector.broadcast(F, (float) (1 << k));
+            BIT_SCALE[k] = FloatVector.broadcast(F, (float) Math.scalb(1.0, -(1 << k)));
+        }
+    }
 
     private VectorKernels() {}
 
@@ -64,11 +92,32 @@ final class VectorKernels {
     }
 
     private static FloatVector sigmoid(FloatVector x) {
-        return x.mul(HALF).lanewise(VectorOperators.TANH).mul(HALF).add(HALF);
+        return tanh(x.mul(HALF)).mul(HALF).add(HALF);
     }
 
+    /** tanh(x) = sign(x) (1 - t) / (1 + t) with t = exp(-2|x|); absolute error about 1e-7. */
     private static FloatVector tanh(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
+        FloatVector t = expOfMinus(x.abs().mul(TWO));
+        FloatVector magnitude = ONE.sub(t).div(ONE.add(t));
+        VectorMask<Float> negative = x.compare(VectorOperators.LT, ZERO);
+        return magnitude.blend(magnitude.neg(), negative);
+    }
+
+    /** exp(-y) for y >= 0 (clamped at 80, where it is below float's smallest normal anyway). Float ops only. */
+    private static FloatVector expOfMinus(FloatVector y) {
+        FloatVector x = y.min(MAX_Y).neg();
+        FloatVector n = x.mul(LOG2E).add(ROUNDING).sub(ROUNDING);      // round(x / ln 2), an integer <= 0
+        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));         // |r| <= ln 2 / 2
+        FloatVector p = C7.mul(r).add(C6).mul(r).add(C5).mul(r).add(C4).mul(r).add(C3).mul(r).add(C2).mul(r).add(ONE)
+                .mul(r).add(ONE);
+        FloatVector m = n.neg();
+        FloatVector scale = ONE;
+        for (int k = 6; k >= 0; k--) {                                  // scale = 2^-m, one bit of m at a time
+            VectorMask<Float> set = m.compare(VectorOperators.GE, BIT[k]);
+            scale = scale.blend(scale.mul(BIT_SCALE[k]), set);
+            m = m.blend(m.sub(BIT[k]), set);
+        }
+        return p.mul(scale);
     }
 
     private static float sigmoid(float x) {
