@@ -9,13 +9,13 @@ import jdk.incubator.vector.VectorSpecies;
 import dev.recurrent4j.tensor.MatrixRegion;
 
 /**
- * The elementwise part of each cell's step, forward and backward, as one pass over float32 rows with the JDK's
- * Vector API (SIMD, with vectorized tanh), reading and writing ND4J's CPU buffers in place.
+ * The elementwise part of each cell's step, forward and backward, in short SIMD passes over float32 rows with the
+ * JDK's Vector API, reading and writing ND4J's CPU buffers in place. tanh is computed from exp in plain float
+ * arithmetic, so results do not depend on which JIT tier runs the code (see the constants below).
  *
  * <p>This is the only class that touches {@code jdk.incubator.vector}; it is loaded only when
  * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every region handed in holds
- * {@code rows} rows back to back; the equations are those of the
- * plain cells ({@link LstmCell}, {@link GruCell}, {@link RnnCell}), with {@code sigmoid(x) = (1 + tanh(x/2)) / 2}.
+ * {@code rows} rows back to back; the equations are those of the plain cells ({@link LstmCell}, {@link GruCell}, {@link RnnCell}), with {@code sigmoid(x) = (1 + tanh(x/2)) / 2}.
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
