@@ -132,11 +132,10 @@ public final class EntityTagging {
     public static Result run(Options options) {
         WordVocabulary vocabulary = vocabulary();
         List<Example> all = generate(options.examples(), options.seed());
-        int trainSize = (int) (all.size() * 0.7);
-        int validationSize = (int) (all.size() * 0.15);
-        List<Example> train = all.subList(0, trainSize);
-        List<Example> validation = all.subList(trainSize, trainSize + validationSize);
-        List<Example> test = all.subList(trainSize + validationSize, all.size());
+        DataSplit<Example> split = DataSplit.of(all);
+        List<Example> train = split.train();
+        List<Example> validation = split.validation();
+        List<Example> test = split.test();
 
         SequenceModel model = SequenceModel.initialize(architecture(vocabulary.size(), options.hidden()),
                 options.seed());
