@@ -1,445 +1,523 @@
 package dev.recurrent4j.cell;
 
+import dev.recurrent4j.tensor.MatrixRegion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import dev.recurrent4j.tensor.MatrixRegion;
 
 /**
- * The elementwise part of each cell's step, forward and backward, in short SIMD passes over float32 rows with the
- * JDK's Vector API, reading and writing ND4J's CPU buffers in place. tanh is computed from exp in plain float
- * arithmetic, so results do not depend on which JIT tier runs the code (see the constants below).
+ * The elementwise part of each cell's step, forward and backward, as SIMD loops over float32 rows with the JDK's
+ * Vector API, reading and writing ND4J's CPU buffers in place. The equations are those of the plain cells
+ * ({@link LstmCell}, {@link GruCell}, {@link RnnCell}); every region handed in holds {@code rows} rows back to back.
+ *
+ * <p>How the code is shaped, and why. A vector costs nothing only while C2 compiles every operation on it as an
+ * intrinsic within one compiled method; when a vector crosses a call C2 did not inline, or merges at a phi, it is
+ * boxed: a heap allocation per operation (tens of kilobytes per step) and several times slower. C2 stops inlining
+ * ordinary methods once a compilation has created about 18,000 nodes, and every Vector API call expands to
+ * hundreds of them while parsing (the Vector API's own methods are force-inlined past that limit; ours are not).
+ * So, in this class:
+ * <ul>
+ *   <li>no method of ours takes or returns a vector: loads, stores and arithmetic are written as Vector API calls
+ *       in the loop bodies, so whichever of our methods C2 declines to inline, no vector crosses the call;
+ *   <li>the activation (exp, about twenty vector operations) is written once, in {@link #activate}, and each
+ *       forward kernel calls it from a single place, a loop over the row's segments;
+ *   <li>no vector is chosen by a condition or carried across loop iterations (constants are static fields);
+ *   <li>a region travels as its {@code ByteBuffer} and the byte index of its first element ({@code gates},
+ *       {@code gatesAt}), not as an object: an object handed to a method C2 did not inline would be allocated.
+ * </ul>
+ * {@code SteadyStateMemoryTest} holds this in place: a warmed-up stream step allocates nothing.
  *
  * <p>This is the only class that touches {@code jdk.incubator.vector}; it is loaded only when
- * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU. Every region handed in holds
- * {@code rows} rows back to back; the equations are those of the plain cells ({@link LstmCell}, {@link GruCell}, {@link RnnCell}), with {@code sigmoid(x) = (1 + tanh(x/2)) / 2}.
+ * {@link FusedCells#available()} says the module is present and ND4J runs on the CPU.
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     // Constants as vectors: the vector-scalar forms (x.add(1f)) are not intrinsified by C2 in JDK 17 and box.
     private static final FloatVector ZERO = FloatVector.zero(F);
-    private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
-    private static final FloatVector TWO = FloatVector.broadcast(F, 2f);
-    // exp(-y) for y >= 0 by Cody-Waite reduction and a degree-7 Taylor polynomial: only +, -, *, / and integer bit
-    // operations, which give the same bits in the interpreter, C1 and C2. (The Vector API's own TANH/EXP use Intel
-    // SVML once C2 compiles them and a Java fallback before: different last bits, so a training run would depend on
-    // when the JIT kicked in, and two runs with one seed would differ.)
-    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
-    private static final FloatVector LN2_HI = FloatVector.broadcast(F, 0.693359375f);
-    private static final FloatVector LN2_LO = FloatVector.broadcast(F, -2.12194440e-4f);
-    private static final FloatVector MAX_Y = FloatVector.broadcast(F, 80f);
-    private static final FloatVector C2 = FloatVector.broadcast(F, 1f / 2);
-    private static final FloatVector C3 = FloatVector.broadcast(F, 1f / 6);
-    private static final FloatVector C4 = FloatVector.broadcast(F, 1f / 24);
-    private static final FloatVector C5 = FloatVector.broadcast(F, 1f / 120);
-    private static final FloatVector C6 = FloatVector.broadcast(F, 1f / 720);
-    private static final FloatVector C7 = FloatVector.broadcast(F, 1f / 5040);
-    /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to the nearest integer. */
-    private static final FloatVector ROUNDING = FloatVector.broadcast(F, 12582912f);
-    /** 2^k and 2^-(2^k) for k = 6..0: 2^-m for an integer 0 <= m < 128 as a product selected bit by bit. */
-    private static final FloatVector[] BIT = new FloatVector[7];
-    private static final FloatVector[] BIT_SCALE = new FloatVector[7];
-
-    static {
-        for (int k = 0; k < 7; k++) {
-            BIT[k] = FloatVector.broadcast(F, (float) (1 << k));
-            BIT_SCALE[k] = FloatVector.broadcast(F, (float) Math.scalb(1.0, -(1 << k)));
-        }
-    }
+    // sigmoid(x) = 1 / (1 + exp(-x)) with exp by Cody-Waite reduction and a degree-7 Taylor polynomial, from +, *,
+    // /, fused multiply-add and integer bit operations only: each is exactly rounded, so the interpreter, C1, C2 and
+    // the scalar tail give the same bits. (The Vector API's own EXP/TANH use Intel SVML once C2 compiles them and a
+    // Java fallback before: different last bits, so a training run would depend on when the JIT kicked in.)
+    private static final float LIMIT = 80f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it to a float of magnitude below 2^22 rounds it to an integer held in the low bits. */
+    private static final float ROUNDING = 12582912f;
+    /** exp(-q) = sum of (-q)^k / k!: the Taylor coefficients of degree 7 down to 0, with the signs of (-1)^k. */
+    private static final float[] TAYLOR = {-1f / 5040, 1f / 720, -1f / 120, 1f / 24, -1f / 6, 1f / 2, -1f, 1f};
+    private static final FloatVector V_LOW = FloatVector.broadcast(F, -LIMIT);
+    private static final FloatVector V_HIGH = FloatVector.broadcast(F, LIMIT);
+    private static final FloatVector V_MINUS_LOG2E = FloatVector.broadcast(F, -LOG2E);
+    private static final FloatVector V_LN2_HI = FloatVector.broadcast(F, LN2_HI);
+    private static final FloatVector V_LN2_LO = FloatVector.broadcast(F, LN2_LO);
+    private static final FloatVector V_ROUNDING = FloatVector.broadcast(F, ROUNDING);
+    private static final FloatVector T7 = FloatVector.broadcast(F, TAYLOR[0]);
+    private static final FloatVector T6 = FloatVector.broadcast(F, TAYLOR[1]);
+    private static final FloatVector T5 = FloatVector.broadcast(F, TAYLOR[2]);
+    private static final FloatVector T4 = FloatVector.broadcast(F, TAYLOR[3]);
+    private static final FloatVector T3 = FloatVector.broadcast(F, TAYLOR[4]);
+    private static final FloatVector T2 = FloatVector.broadcast(F, TAYLOR[5]);
+    private static final FloatVector T1 = FloatVector.broadcast(F, TAYLOR[6]);
+    /** The float exponent bias, in place: {@code (n + 127) << 23} is the bit pattern of 2^n. */
+    private static final IntVector EXPONENT_BIAS = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 127 << 23);
 
     private VectorKernels() {}
 
-    /** A float32 region's native bytes and the byte index of its first element. */
-    private record Block(ByteBuffer bytes, int base) {
-        static Block of(MatrixRegion region) {
-            return new Block(region.buffer().bytes(), region.buffer().byteIndex(region.offset()));
-        }
+    /** A float32 region's native bytes: with {@link #start}, how the kernels address it (no object per call). */
+    private static ByteBuffer bytes(MatrixRegion region) {
+        return region.buffer().bytes();
+    }
 
-        /** {@code null} for an absent region. */
-        static Block ofNullable(MatrixRegion region) {
-            return region == null ? null : of(region);
-        }
+    /** The byte index in {@link #bytes} of the region's first element. */
+    private static int start(MatrixRegion region) {
+        return region.buffer().byteIndex(region.offset());
+    }
 
-        FloatVector load(int index) {
-            return FloatVector.fromByteBuffer(F, bytes, base + index * 4, LE);
+    /**
+     * The activation, written once: {@code target = sigmoid(source)}, or tanh as {@code 2 sigmoid(2x) - 1}, over
+     * {@code count} elements from the byte indices {@code from} and {@code to} (which may be the same).
+     * exp(-x) for x clamped to [-80, 80] (beyond, the sigmoid is 0 or 1 in float anyway): with n = round(-x / ln 2)
+     * and q = x + n ln 2 (|q| <= ln 2 / 2, ln 2 in two parts for precision), exp(-x) = 2^n exp(-q), and 2^n is built
+     * from its bits: the low bits of {@code x * -log2(e) + 1.5 * 2^23} hold n; shifted left by 23 they leave n << 23,
+     * and adding the exponent bias makes the float 2^n.
+     */
+    private static void activate(ByteBuffer source, int from, ByteBuffer target, int to, int count, boolean tanh) {
+        float scale = tanh ? 2f : 1f;
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector s = FloatVector.broadcast(F, scale);
+            FloatVector x = FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).mul(s).max(V_LOW).min(V_HIGH);
+            FloatVector shifted = x.fma(V_MINUS_LOG2E, V_ROUNDING);
+            FloatVector n = shifted.sub(V_ROUNDING);
+            FloatVector q = n.fma(V_LN2_LO, n.fma(V_LN2_HI, x));
+            FloatVector expQ = T7.fma(q, T6).fma(q, T5).fma(q, T4).fma(q, T3).fma(q, T2).fma(q, T1).fma(q, ONE);
+            FloatVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(EXPONENT_BIAS)
+                    .reinterpretAsFloats();
+            FloatVector sigmoid = ONE.div(ONE.add(expQ.mul(twoToN)));
+            sigmoid.fma(s, ONE.sub(s)).intoByteBuffer(target, to + 4 * j, LE);
         }
-
-        void store(int index, FloatVector value) {
-            value.intoByteBuffer(bytes, base + index * 4, LE);
-        }
-
-        float get(int index) {
-            return bytes.getFloat(base + index * 4);
-        }
-
-        void put(int index, float value) {
-            bytes.putFloat(base + index * 4, value);
+        for (; j < count; j++) {
+            float sigmoid = sigmoid(source.getFloat(from + 4 * j) * scale);
+            target.putFloat(to + 4 * j, Math.fma(sigmoid, scale, 1f - scale));
         }
     }
 
-    /** dL/dh' plus this step's output gradient, if any. */
-    private static FloatVector upstream(Block dH, Block dOutput, int index) {
-        return dOutput == null ? dH.load(index) : dH.load(index).add(dOutput.load(index));
-    }
-
-    private static float upstreamScalar(Block dH, Block dOutput, int index) {
-        return dOutput == null ? dH.get(index) : dH.get(index) + dOutput.get(index);
-    }
-
-    private static FloatVector sigmoid(FloatVector x) {
-        return tanh(x.mul(HALF)).mul(HALF).add(HALF);
-    }
-
-    /** tanh(x) = sign(x) (1 - t) / (1 + t) with t = exp(-2|x|); absolute error about 1e-7. */
-    private static FloatVector tanh(FloatVector x) {
-        FloatVector t = expOfMinus(x.abs().mul(TWO));
-        FloatVector magnitude = ONE.sub(t).div(ONE.add(t));
-        VectorMask<Float> negative = x.compare(VectorOperators.LT, ZERO);
-        return magnitude.blend(magnitude.neg(), negative);
-    }
-
-    /** exp(-y) for y >= 0 (clamped at 80, where it is below float's smallest normal anyway). Float ops only. */
-    private static FloatVector expOfMinus(FloatVector y) {
-        FloatVector x = y.min(MAX_Y).neg();
-        FloatVector n = x.mul(LOG2E).add(ROUNDING).sub(ROUNDING);      // round(x / ln 2), an integer <= 0
-        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));         // |r| <= ln 2 / 2
-        FloatVector p = C7.mul(r).add(C6).mul(r).add(C5).mul(r).add(C4).mul(r).add(C3).mul(r).add(C2).mul(r).add(ONE)
-                .mul(r).add(ONE);
-        FloatVector m = n.neg();
-        FloatVector scale = ONE;
-        for (int k = 6; k >= 0; k--) {                                  // scale = 2^-m, one bit of m at a time
-            VectorMask<Float> set = m.compare(VectorOperators.GE, BIT[k]);
-            scale = scale.blend(scale.mul(BIT_SCALE[k]), set);
-            m = m.blend(m.sub(BIT[k]), set);
+    /** The same operations as {@link #activate}'s vector loop on one value, so a row's tail gets the same bits. */
+    private static float sigmoid(float value) {
+        float x = Math.min(Math.max(value, -LIMIT), LIMIT);
+        float shifted = Math.fma(x, -LOG2E, ROUNDING);
+        float n = shifted - ROUNDING;
+        float q = Math.fma(n, LN2_LO, Math.fma(n, LN2_HI, x));
+        float expQ = TAYLOR[0];
+        for (int k = 1; k < TAYLOR.length; k++) {
+            expQ = Math.fma(expQ, q, TAYLOR[k]);
         }
-        return p.mul(scale);
+        float twoToN = Float.intBitsToFloat((Float.floatToRawIntBits(shifted) << 23) + (127 << 23));
+        return 1f / (1f + expQ * twoToN);
     }
 
-    private static float sigmoid(float x) {
-        return 0.5f + 0.5f * (float) Math.tanh(0.5f * x);
-    }
-
-    private static float tanh(float x) {
-        return (float) Math.tanh(x);
+    /** {@code target += source} over {@code count} elements from the byte indices {@code to} and {@code from}. */
+    private static void addInPlace(ByteBuffer target, int to, ByteBuffer source, int from, int count) {
+        int bound = F.loopBound(count);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector.fromByteBuffer(F, target, to + 4 * j, LE)
+                    .add(FloatVector.fromByteBuffer(F, source, from + 4 * j, LE))
+                    .intoByteBuffer(target, to + 4 * j, LE);
+        }
+        for (; j < count; j++) {
+            target.putFloat(to + 4 * j, target.getFloat(to + 4 * j) + source.getFloat(from + 4 * j));
+        }
     }
 
     /**
      * LSTM forward: gates {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h'.
-     * Two short passes per row rather than one long one: short loop bodies are what C2 turns fully into SIMD
-     * (a long body leaves some vector operations un-intrinsified, boxed and slow).
+     * Per row, five segments go through the one call of {@link #activate}: i, f, g, o in place, then tanh(c') into
+     * {@code tanhC} once the cell update has written c'.
      */
     static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray,
             MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden) {
-        Block gates = Block.of(gatesArray);
-        Block cPrev = Block.of(cPrevArray);
-        Block cNext = Block.of(cNextArray);
-        Block tanhC = Block.of(tanhCArray);
-        Block hNext = Block.of(hNextArray);
-        for (int r = 0; r < rows; r++) {
-            int g = r * 4 * hidden;
-            sigmoidInPlace(gates, g, 2 * hidden);              // i, f
-            tanhInPlace(gates, g + 2 * hidden, hidden);        // g
-            sigmoidInPlace(gates, g + 3 * hidden, hidden);     // o
-            lstmCellUpdate(gates, g, cPrev, cNext, tanhC, hNext, r * hidden, hidden);
-        }
-    }
-
-    private static void sigmoidInPlace(Block block, int start, int count) {
-        int bound = F.loopBound(count);
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-            block.store(start + j, sigmoid(block.load(start + j)));
-        }
-        for (; j < count; j++) {
-            block.put(start + j, sigmoid(block.get(start + j)));
-        }
-    }
-
-    private static void tanhInPlace(Block block, int start, int count) {
-        int bound = F.loopBound(count);
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-            block.store(start + j, tanh(block.load(start + j)));
-        }
-        for (; j < count; j++) {
-            block.put(start + j, tanh(block.get(start + j)));
-        }
-    }
-
-    /** c' = f * c + i * g, tanh(c'), h' = o * tanh(c') for one row, from activated gates at {@code g}. */
-    private static void lstmCellUpdate(Block gates, int g, Block cPrev, Block cNext, Block tanhC, Block hNext, int s,
-            int hidden) {
-        int bound = F.loopBound(hidden);
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-            FloatVector c = gates.load(g + hidden + j).mul(cPrev.load(s + j))
-                    .add(gates.load(g + j).mul(gates.load(g + 2 * hidden + j)));
-            FloatVector tc = tanh(c);
-            cNext.store(s + j, c);
-            tanhC.store(s + j, tc);
-            hNext.store(s + j, gates.load(g + 3 * hidden + j).mul(tc));
-        }
-        for (; j < hidden; j++) {
-            float c = gates.get(g + hidden + j) * cPrev.get(s + j) + gates.get(g + j) * gates.get(g + 2 * hidden + j);
-            float tc = tanh(c);
-            cNext.put(s + j, c);
-            tanhC.put(s + j, tc);
-            hNext.put(s + j, gates.get(g + 3 * hidden + j) * tc);
-        }
-    }
-
-    /**
-     * LSTM backward: from dL/dh' ({@code dH}, plus {@code dOutput}) and dL/dc' ({@code dC}, replaced by dL/dc) and
-     * the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}. Two short passes per row,
-     * as in {@link #lstmForward}.
-     */
-    static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
-            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
-            int hidden) {
-        Block dOutput = Block.ofNullable(dOutputArray);
-        Block gates = Block.of(gatesArray);
-        Block cPrev = Block.of(cPrevArray);
-        Block tanhC = Block.of(tanhCArray);
-        Block dH = Block.of(dHArray);
-        Block dC = Block.of(dCArray);
-        Block dGates = Block.of(dGatesArray);
+        ByteBuffer gates = bytes(gatesArray);
+        int gatesAt = start(gatesArray);
+        ByteBuffer cPrev = bytes(cPrevArray);
+        int cPrevAt = start(cPrevArray);
+        ByteBuffer cNext = bytes(cNextArray);
+        int cNextAt = start(cNextArray);
+        ByteBuffer tanhC = bytes(tanhCArray);
+        int tanhCAt = start(tanhCArray);
+        ByteBuffer hNext = bytes(hNextArray);
+        int hNextAt = start(hNextArray);
         for (int r = 0; r < rows; r++) {
             int g = r * 4 * hidden;
             int s = r * hidden;
-            lstmOutputGradient(gates, tanhC, dOutput, dH, dC, dGates, g, s, hidden);
-            lstmCellGradient(gates, cPrev, dC, dGates, g, s, hidden);
+            for (int segment = 0; segment < 5; segment++) {
+                ByteBuffer source = gates;
+                ByteBuffer target = gates;
+                int from = gatesAt + 4 * (g + segment * hidden);
+                int to = from;
+                if (segment == 4) {
+                    lstmCellUpdate(gates, gatesAt, cPrev, cPrevAt, cNext, cNextAt, g, s, hidden);
+                    source = cNext;
+                    target = tanhC;
+                    from = cNextAt + 4 * s;
+                    to = tanhCAt + 4 * s;
+                }
+                activate(source, from, target, to, hidden, segment == 2 || segment == 4);
+            }
+            lstmOutput(gates, gatesAt, tanhC, tanhCAt, hNext, hNextAt, g, s, hidden);
         }
     }
 
-    /** h' = o tanh(c'): dGates(o) = dh tanh(c') o (1 - o); dC += dh o (1 - tanh(c')^2), the total dL/dc'. */
-    private static void lstmOutputGradient(Block gates, Block tanhC, Block dOutput, Block dH, Block dC, Block dGates,
-            int g, int s, int hidden) {
+    /** c' = f * c + i * g for one row, from the activated gates at {@code g}. */
+    private static void lstmCellUpdate(ByteBuffer gates, int gatesAt, ByteBuffer cPrev, int cPrevAt, ByteBuffer cNext,
+            int cNextAt, int g, int s, int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector in = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
+            FloatVector forget = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + hidden + j), LE);
+            FloatVector cell = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + 2 * hidden + j), LE);
+            FloatVector c = FloatVector.fromByteBuffer(F, cPrev, cPrevAt + 4 * (s + j), LE);
+            forget.mul(c).add(in.mul(cell)).intoByteBuffer(cNext, cNextAt + 4 * (s + j), LE);
+        }
+        for (; j < hidden; j++) {
+            cNext.putFloat(cNextAt + 4 * (s + j), gates.getFloat(gatesAt + 4 * (g + hidden
+                    + j)) * cPrev.getFloat(cPrevAt + 4 * (s + j))
+                    + gates.getFloat(gatesAt + 4 * (g + j)) * gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j)));
+        }
+    }
+
+    /** h' = o * tanh(c') for one row. */
+    private static void lstmOutput(ByteBuffer gates, int gatesAt, ByteBuffer tanhC, int tanhCAt, ByteBuffer hNext,
+            int hNextAt, int g, int s, int hidden) {
         int o = g + 3 * hidden;
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector out = gates.load(o + j);
-            FloatVector tc = tanhC.load(s + j);
-            FloatVector dh = upstream(dH, dOutput, s + j);
-            dGates.store(o + j, dh.mul(tc).mul(out).mul(ONE.sub(out)));
-            dC.store(s + j, dC.load(s + j).add(dh.mul(out).mul(ONE.sub(tc.mul(tc)))));
+            FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (o + j), LE)
+                    .mul(FloatVector.fromByteBuffer(F, tanhC, tanhCAt + 4 * (s + j), LE))
+                    .intoByteBuffer(hNext, hNextAt + 4 * (s + j), LE);
         }
         for (; j < hidden; j++) {
-            float out = gates.get(o + j);
-            float tc = tanhC.get(s + j);
-            float dh = upstreamScalar(dH, dOutput, s + j);
-            dGates.put(o + j, dh * tc * out * (1f - out));
-            dC.put(s + j, dC.get(s + j) + dh * out * (1f - tc * tc));
+            hNext.putFloat(hNextAt + 4 * (s + j), gates.getFloat(gatesAt + 4 * (o + j)) * tanhC.getFloat(tanhCAt
+                    + 4 * (s + j)));
+        }
+    }
+
+    /**
+     * LSTM backward: from dL/dh' ({@code dH}; {@code dOutput} is added into it first) and dL/dc' ({@code dC},
+     * replaced by dL/dc) and the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
+     */
+    static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
+            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
+            int hidden) {
+        ByteBuffer gates = bytes(gatesArray);
+        int gatesAt = start(gatesArray);
+        ByteBuffer cPrev = bytes(cPrevArray);
+        int cPrevAt = start(cPrevArray);
+        ByteBuffer tanhC = bytes(tanhCArray);
+        int tanhCAt = start(tanhCArray);
+        ByteBuffer dH = bytes(dHArray);
+        int dHAt = start(dHArray);
+        ByteBuffer dC = bytes(dCArray);
+        int dCAt = start(dCArray);
+        ByteBuffer dGates = bytes(dGatesArray);
+        int dGatesAt = start(dGatesArray);
+        if (dOutputArray != null) {
+            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), rows * hidden);
+        }
+        for (int r = 0; r < rows; r++) {
+            int g = r * 4 * hidden;
+            int s = r * hidden;
+            lstmOutputGradient(gates, gatesAt, tanhC, tanhCAt, dH, dHAt, dC, dCAt, dGates, dGatesAt, g, s, hidden);
+            lstmCellGradient(gates, gatesAt, cPrev, cPrevAt, dC, dCAt, dGates, dGatesAt, g, s, hidden);
+        }
+    }
+
+    /** h' = o tanh(c'): dGates(o) = dh tanh(c') o (1 - o); dC += dh o (1 - tanh(c')^2), the total dL/dc'. */
+    private static void lstmOutputGradient(ByteBuffer gates, int gatesAt, ByteBuffer tanhC, int tanhCAt, ByteBuffer dH,
+            int dHAt, ByteBuffer dC, int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
+            int hidden) {
+        int o = g + 3 * hidden;
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector out = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (o + j), LE);
+            FloatVector tc = FloatVector.fromByteBuffer(F, tanhC, tanhCAt + 4 * (s + j), LE);
+            FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * (s + j), LE);
+            FloatVector dc = FloatVector.fromByteBuffer(F, dC, dCAt + 4 * (s + j), LE);
+            dh.mul(tc).mul(out).mul(ONE.sub(out)).intoByteBuffer(dGates, dGatesAt + 4 * (o + j), LE);
+            dc.add(dh.mul(out).mul(ONE.sub(tc.mul(tc)))).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
+        }
+        for (; j < hidden; j++) {
+            float out = gates.getFloat(gatesAt + 4 * (o + j));
+            float tc = tanhC.getFloat(tanhCAt + 4 * (s + j));
+            float dh = dH.getFloat(dHAt + 4 * (s + j));
+            dGates.putFloat(dGatesAt + 4 * (o + j), dh * tc * out * (1f - out));
+            dC.putFloat(dCAt + 4 * (s + j), dC.getFloat(dCAt + 4 * (s + j)) + dh * out * (1f - tc * tc));
         }
     }
 
     /** c' = f c + i g: the gradients of i, f, g from the total dL/dc', and dC replaced by dL/dc = dL/dc' f. */
-    private static void lstmCellGradient(Block gates, Block cPrev, Block dC, Block dGates, int g, int s,
+    private static void lstmCellGradient(ByteBuffer gates, int gatesAt, ByteBuffer cPrev, int cPrevAt, ByteBuffer dC,
+            int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
             int hidden) {
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector in = gates.load(g + j);
-            FloatVector forget = gates.load(g + hidden + j);
-            FloatVector cell = gates.load(g + 2 * hidden + j);
-            FloatVector dc = dC.load(s + j);
-            dGates.store(g + j, dc.mul(cell).mul(in).mul(ONE.sub(in)));
-            dGates.store(g + hidden + j, dc.mul(cPrev.load(s + j)).mul(forget).mul(ONE.sub(forget)));
-            dGates.store(g + 2 * hidden + j, dc.mul(in).mul(ONE.sub(cell.mul(cell))));
-            dC.store(s + j, dc.mul(forget));
+            FloatVector in = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
+            FloatVector forget = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + hidden + j), LE);
+            FloatVector cell = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + 2 * hidden + j), LE);
+            FloatVector c = FloatVector.fromByteBuffer(F, cPrev, cPrevAt + 4 * (s + j), LE);
+            FloatVector dc = FloatVector.fromByteBuffer(F, dC, dCAt + 4 * (s + j), LE);
+            dc.mul(cell).mul(in).mul(ONE.sub(in)).intoByteBuffer(dGates, dGatesAt + 4 * (g + j), LE);
+            dc.mul(c).mul(forget).mul(ONE.sub(forget))
+                    .intoByteBuffer(dGates, dGatesAt + 4 * (g + hidden + j), LE);
+            dc.mul(in).mul(ONE.sub(cell.mul(cell)))
+                    .intoByteBuffer(dGates, dGatesAt + 4 * (g + 2 * hidden + j), LE);
+            dc.mul(forget).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
         }
         for (; j < hidden; j++) {
-            float in = gates.get(g + j);
-            float forget = gates.get(g + hidden + j);
-            float cell = gates.get(g + 2 * hidden + j);
-            float dc = dC.get(s + j);
-            dGates.put(g + j, dc * cell * in * (1f - in));
-            dGates.put(g + hidden + j, dc * cPrev.get(s + j) * forget * (1f - forget));
-            dGates.put(g + 2 * hidden + j, dc * in * (1f - cell * cell));
-            dC.put(s + j, dc * forget);
+            float in = gates.getFloat(gatesAt + 4 * (g + j));
+            float forget = gates.getFloat(gatesAt + 4 * (g + hidden + j));
+            float cell = gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j));
+            float dc = dC.getFloat(dCAt + 4 * (s + j));
+            dGates.putFloat(dGatesAt + 4 * (g + j), dc * cell * in * (1f - in));
+            dGates.putFloat(dGatesAt + 4 * (g + hidden + j), dc * cPrev.getFloat(cPrevAt + 4 * (s
+                    + j)) * forget * (1f - forget));
+            dGates.putFloat(dGatesAt + 4 * (g + 2 * hidden + j), dc * in * (1f - cell * cell));
+            dC.putFloat(dCAt + 4 * (s + j), dc * forget);
         }
     }
 
     /**
      * GRU forward: {@code gates [b, 3H]} holds the input projection (with b_ih), {@code projection [b, 3H]} the
      * recurrent product without bias; adds {@code biasHh} (may be null) to the projection in place, writes r, z, n
-     * into gates and h' = n + z (h - n). Short passes per row, as in {@link #lstmForward}.
+     * into gates and h' = n + z (h - n). Per row, two segments go through the one call of {@link #activate}: r and
+     * z (sigmoid of x + h), then n (tanh of x_n + r hn).
      */
     static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
             MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden) {
-        Block gates = Block.of(gatesArray);
-        Block projection = Block.of(projectionArray);
-        Block bias = Block.ofNullable(biasHhArray);
-        Block hPrev = Block.of(hPrevArray);
-        Block hNext = Block.of(hNextArray);
+        ByteBuffer gates = bytes(gatesArray);
+        int gatesAt = start(gatesArray);
+        ByteBuffer projection = bytes(projectionArray);
+        int projectionAt = start(projectionArray);
+        ByteBuffer bias = biasHhArray == null ? null : bytes(biasHhArray);
+        int biasAt = biasHhArray == null ? 0 : start(biasHhArray);
+        ByteBuffer hPrev = bytes(hPrevArray);
+        int hPrevAt = start(hPrevArray);
+        ByteBuffer hNext = bytes(hNextArray);
+        int hNextAt = start(hNextArray);
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
-            if (bias != null) {
-                addInPlace(projection, g, bias, 0, 3 * hidden);
+            if (bias != null) {                             // kept in the projection: backward reads hn + b_hn
+                addInPlace(projection, projectionAt + 4 * g, bias, biasAt, 3 * hidden);
             }
-            addSigmoidInPlace(gates, g, projection, g, 2 * hidden); // r, z
-            gruNewAndUpdate(gates, projection, g, hPrev, hNext, r * hidden, hidden);
+            for (int segment = 0; segment < 2; segment++) {
+                if (segment == 0) {
+                    addInPlace(gates, gatesAt + 4 * g, projection, projectionAt + 4 * g, 2 * hidden);
+                } else {
+                    gruNewPreActivation(gates, gatesAt, projection, projectionAt, g, hidden);
+                }
+                int start = gatesAt + 4 * (g + segment * 2 * hidden);
+                activate(gates, start, gates, start, segment == 0 ? 2 * hidden : hidden,
+                        segment == 1);
+            }
+            gruHidden(gates, gatesAt, hPrev, hPrevAt, hNext, hNextAt, g, r * hidden, hidden);
         }
     }
 
-    /** {@code target[start..] += source[from..]} over {@code count} elements. */
-    private static void addInPlace(Block target, int start, Block source, int from, int count) {
-        int bound = F.loopBound(count);
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-            target.store(start + j, target.load(start + j).add(source.load(from + j)));
-        }
-        for (; j < count; j++) {
-            target.put(start + j, target.get(start + j) + source.get(from + j));
-        }
-    }
-
-    /** {@code target[start..] = sigmoid(target[start..] + source[from..])} over {@code count} elements. */
-    private static void addSigmoidInPlace(Block target, int start, Block source, int from, int count) {
-        int bound = F.loopBound(count);
-        int j = 0;
-        for (; j < bound; j += F.length()) {
-            target.store(start + j, sigmoid(target.load(start + j).add(source.load(from + j))));
-        }
-        for (; j < count; j++) {
-            target.put(start + j, sigmoid(target.get(start + j) + source.get(from + j)));
-        }
-    }
-
-    /** n = tanh(x_n + r * hn) into gates, and h' = n + z (h - n), for one row at {@code g}. */
-    private static void gruNewAndUpdate(Block gates, Block projection, int g, Block hPrev, Block hNext, int s,
-            int hidden) {
+    /** x_n + r * hn into the n gate of one row, r already activated. */
+    private static void gruNewPreActivation(ByteBuffer gates, int gatesAt, ByteBuffer projection, int projectionAt,
+            int g, int hidden) {
+        int n = g + 2 * hidden;
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector next = tanh(gates.load(g + 2 * hidden + j)
-                    .add(gates.load(g + j).mul(projection.load(g + 2 * hidden + j))));
-            gates.store(g + 2 * hidden + j, next);
-            hNext.store(s + j, hPrev.load(s + j).sub(next).mul(gates.load(g + hidden + j)).add(next));
+            FloatVector reset = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
+            FloatVector hn = FloatVector.fromByteBuffer(F, projection, projectionAt + 4 * (n + j), LE);
+            FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (n + j), LE).add(reset.mul(hn))
+                    .intoByteBuffer(gates, gatesAt + 4 * (n + j), LE);
         }
         for (; j < hidden; j++) {
-            float next = tanh(gates.get(g + 2 * hidden + j) + gates.get(g + j) * projection.get(g + 2 * hidden + j));
-            gates.put(g + 2 * hidden + j, next);
-            hNext.put(s + j, (hPrev.get(s + j) - next) * gates.get(g + hidden + j) + next);
+            gates.putFloat(gatesAt + 4 * (n + j), gates.getFloat(gatesAt + 4 * (n + j)) + gates.getFloat(gatesAt
+                    + 4 * (g + j)) * projection.getFloat(projectionAt + 4 * (n + j)));
+        }
+    }
+
+    /** h' = n + z (h - n) for one row. */
+    private static void gruHidden(ByteBuffer gates, int gatesAt, ByteBuffer hPrev, int hPrevAt, ByteBuffer hNext,
+            int hNextAt, int g, int s, int hidden) {
+        int bound = F.loopBound(hidden);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector update = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + hidden + j), LE);
+            FloatVector next = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + 2 * hidden + j), LE);
+            FloatVector h = FloatVector.fromByteBuffer(F, hPrev, hPrevAt + 4 * (s + j), LE);
+            h.sub(next).mul(update).add(next).intoByteBuffer(hNext, hNextAt + 4 * (s + j), LE);
+        }
+        for (; j < hidden; j++) {
+            float next = gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j));
+            hNext.putFloat(hNextAt + 4 * (s + j), (hPrev.getFloat(hPrevAt + 4 * (s
+                    + j)) - next) * gates.getFloat(gatesAt + 4 * (g + hidden + j)) + next);
         }
     }
 
     /**
      * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
-     * by its direct path {@code z * dH} (the recurrent GEMM is added by the caller). Two short passes per row.
+     * ({@code dOutput} added into it first) by its direct path {@code z * dH}; the caller adds the recurrent GEMM.
      */
     static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
             MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray,
             int rows, int hidden) {
-        Block dOutput = Block.ofNullable(dOutputArray);
-        Block gates = Block.of(gatesArray);
-        Block projection = Block.of(projectionArray);
-        Block hPrev = Block.of(hPrevArray);
-        Block dH = Block.of(dHArray);
-        Block dGates = Block.of(dGatesArray);
-        Block dGatesHh = Block.of(dGatesHhArray);
+        ByteBuffer gates = bytes(gatesArray);
+        int gatesAt = start(gatesArray);
+        ByteBuffer projection = bytes(projectionArray);
+        int projectionAt = start(projectionArray);
+        ByteBuffer hPrev = bytes(hPrevArray);
+        int hPrevAt = start(hPrevArray);
+        ByteBuffer dH = bytes(dHArray);
+        int dHAt = start(dHArray);
+        ByteBuffer dGates = bytes(dGatesArray);
+        int dGatesAt = start(dGatesArray);
+        ByteBuffer dGatesHh = bytes(dGatesHhArray);
+        int dGatesHhAt = start(dGatesHhArray);
+        if (dOutputArray != null) {
+            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), rows * hidden);
+        }
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
             int s = r * hidden;
-            gruUpdateGradient(gates, hPrev, dOutput, dH, dGates, dGatesHh, g, s, hidden);
-            gruResetGradient(gates, projection, dGates, dGatesHh, g, hidden);
+            gruUpdateGradient(gates, gatesAt, hPrev, hPrevAt, dH, dHAt, dGates, dGatesAt, dGatesHh, dGatesHhAt, g, s,
+                    hidden);
+            gruResetGradient(gates, gatesAt, projection, projectionAt, dGates, dGatesAt, dGatesHh, dGatesHhAt, g,
+                    hidden);
         }
     }
 
     /**
      * h' = (1 - z) n + z h: the pre-activation gradients of n and z (both sides), and dH replaced by z * dL/dh'.
      */
-    private static void gruUpdateGradient(Block gates, Block hPrev, Block dOutput, Block dH, Block dGates,
-            Block dGatesHh, int g, int s, int hidden) {
+    private static void gruUpdateGradient(ByteBuffer gates, int gatesAt, ByteBuffer hPrev, int hPrevAt, ByteBuffer dH,
+            int dHAt, ByteBuffer dGates, int dGatesAt, ByteBuffer dGatesHh, int dGatesHhAt, int g,
+            int s, int hidden) {
+        int z = g + hidden;
+        int n = g + 2 * hidden;
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector update = gates.load(g + hidden + j);
-            FloatVector next = gates.load(g + 2 * hidden + j);
-            FloatVector dh = upstream(dH, dOutput, s + j);
+            FloatVector update = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (z + j), LE);
+            FloatVector next = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (n + j), LE);
+            FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * (s + j), LE);
+            FloatVector h = FloatVector.fromByteBuffer(F, hPrev, hPrevAt + 4 * (s + j), LE);
             FloatVector dNextPre = dh.mul(ONE.sub(update)).mul(ONE.sub(next.mul(next)));
-            FloatVector dUpdatePre = dh.mul(hPrev.load(s + j).sub(next)).mul(update).mul(ONE.sub(update));
-            dGates.store(g + hidden + j, dUpdatePre);
-            dGatesHh.store(g + hidden + j, dUpdatePre);
-            dGates.store(g + 2 * hidden + j, dNextPre);
-            dH.store(s + j, dh.mul(update));
+            FloatVector dUpdatePre = dh.mul(h.sub(next)).mul(update).mul(ONE.sub(update));
+            dUpdatePre.intoByteBuffer(dGates, dGatesAt + 4 * (z + j), LE);
+            dUpdatePre.intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (z + j), LE);
+            dNextPre.intoByteBuffer(dGates, dGatesAt + 4 * (n + j), LE);
+            dh.mul(update).intoByteBuffer(dH, dHAt + 4 * (s + j), LE);
         }
         for (; j < hidden; j++) {
-            float update = gates.get(g + hidden + j);
-            float next = gates.get(g + 2 * hidden + j);
-            float dh = upstreamScalar(dH, dOutput, s + j);
+            float update = gates.getFloat(gatesAt + 4 * (z + j));
+            float next = gates.getFloat(gatesAt + 4 * (n + j));
+            float dh = dH.getFloat(dHAt + 4 * (s + j));
             float dNextPre = dh * (1f - update) * (1f - next * next);
-            float dUpdatePre = dh * (hPrev.get(s + j) - next) * update * (1f - update);
-            dGates.put(g + hidden + j, dUpdatePre);
-            dGatesHh.put(g + hidden + j, dUpdatePre);
-            dGates.put(g + 2 * hidden + j, dNextPre);
-            dH.put(s + j, dh * update);
+            float dUpdatePre = dh * (hPrev.getFloat(hPrevAt + 4 * (s + j)) - next) * update * (1f - update);
+            dGates.putFloat(dGatesAt + 4 * (z + j), dUpdatePre);
+            dGatesHh.putFloat(dGatesHhAt + 4 * (z + j), dUpdatePre);
+            dGates.putFloat(dGatesAt + 4 * (n + j), dNextPre);
+            dH.putFloat(dHAt + 4 * (s + j), dh * update);
         }
     }
 
     /** n = tanh(x_n + r hn): the reset gate's gradient (both sides) and the recurrent side of n, r * da_n. */
-    private static void gruResetGradient(Block gates, Block projection, Block dGates, Block dGatesHh, int g,
+    private static void gruResetGradient(ByteBuffer gates, int gatesAt, ByteBuffer projection, int projectionAt,
+            ByteBuffer dGates, int dGatesAt, ByteBuffer dGatesHh, int dGatesHhAt, int g,
             int hidden) {
+        int n = g + 2 * hidden;
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector reset = gates.load(g + j);
-            FloatVector dNextPre = dGates.load(g + 2 * hidden + j);
-            FloatVector dResetPre = dNextPre.mul(projection.load(g + 2 * hidden + j)).mul(reset)
-                    .mul(ONE.sub(reset));
-            dGates.store(g + j, dResetPre);
-            dGatesHh.store(g + j, dResetPre);
-            dGatesHh.store(g + 2 * hidden + j, dNextPre.mul(reset));
+            FloatVector reset = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
+            FloatVector dNextPre = FloatVector.fromByteBuffer(F, dGates, dGatesAt + 4 * (n + j), LE);
+            FloatVector hn = FloatVector.fromByteBuffer(F, projection, projectionAt + 4 * (n + j), LE);
+            FloatVector dResetPre = dNextPre.mul(hn).mul(reset).mul(ONE.sub(reset));
+            dResetPre.intoByteBuffer(dGates, dGatesAt + 4 * (g + j), LE);
+            dResetPre.intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (g + j), LE);
+            dNextPre.mul(reset).intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (n + j), LE);
         }
         for (; j < hidden; j++) {
-            float reset = gates.get(g + j);
-            float dNextPre = dGates.get(g + 2 * hidden + j);
-            float dResetPre = dNextPre * projection.get(g + 2 * hidden + j) * reset * (1f - reset);
-            dGates.put(g + j, dResetPre);
-            dGatesHh.put(g + j, dResetPre);
-            dGatesHh.put(g + 2 * hidden + j, dNextPre * reset);
+            float reset = gates.getFloat(gatesAt + 4 * (g + j));
+            float dNextPre = dGates.getFloat(dGatesAt + 4 * (n + j));
+            float dResetPre = dNextPre * projection.getFloat(projectionAt + 4 * (n + j)) * reset * (1f - reset);
+            dGates.putFloat(dGatesAt + 4 * (g + j), dResetPre);
+            dGatesHh.putFloat(dGatesHhAt + 4 * (g + j), dResetPre);
+            dGatesHh.putFloat(dGatesHhAt + 4 * (n + j), dNextPre * reset);
         }
     }
 
     /** Elman forward: h' = tanh(pre) or relu(pre), over {@code count} contiguous elements. */
     static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int count) {
-        Block pre = Block.of(preArray);
-        Block hNext = Block.of(hNextArray);
+        ByteBuffer pre = bytes(preArray);
+        int preAt = start(preArray);
+        ByteBuffer hNext = bytes(hNextArray);
+        int hNextAt = start(hNextArray);
+        if (!relu) {
+            activate(pre, preAt, hNext, hNextAt, count, true);
+            return;
+        }
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector x = pre.load(j);
-            hNext.store(j, relu ? x.max(ZERO) : tanh(x));
+            FloatVector.fromByteBuffer(F, pre, preAt + 4 * j, LE).max(ZERO)
+                    .intoByteBuffer(hNext, hNextAt + 4 * j, LE);
         }
         for (; j < count; j++) {
-            float x = pre.get(j);
-            hNext.put(j, relu ? Math.max(x, 0f) : tanh(x));
+            hNext.putFloat(hNextAt + 4 * j, Math.max(pre.getFloat(preAt + 4 * j), 0f));
         }
     }
 
-    /** Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu. */
+    /**
+     * Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu, {@code dOutput} added into
+     * {@code dH} first.
+     */
     static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dOutputArray, MatrixRegion dHArray,
             MatrixRegion dGatesArray, boolean relu, int count) {
-        Block dOutput = Block.ofNullable(dOutputArray);
-        Block hNext = Block.of(hNextArray);
-        Block dH = Block.of(dHArray);
-        Block dGates = Block.of(dGatesArray);
+        ByteBuffer hNext = bytes(hNextArray);
+        int hNextAt = start(hNextArray);
+        ByteBuffer dH = bytes(dHArray);
+        int dHAt = start(dHArray);
+        ByteBuffer dGates = bytes(dGatesArray);
+        int dGatesAt = start(dGatesArray);
+        if (dOutputArray != null) {
+            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), count);
+        }
         int bound = F.loopBound(count);
         int j = 0;
-        for (; j < bound; j += F.length()) {
-            FloatVector h = hNext.load(j);
-            FloatVector dh = upstream(dH, dOutput, j);
-            dGates.store(j, relu ? ZERO.blend(dh, h.compare(VectorOperators.GT, ZERO)) : dh.mul(ONE.sub(h.mul(h))));
+        if (relu) {
+            for (; j < bound; j += F.length()) {
+                FloatVector h = FloatVector.fromByteBuffer(F, hNext, hNextAt + 4 * j, LE);
+                FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * j, LE);
+                ZERO.blend(dh, h.compare(VectorOperators.GT, ZERO)).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
+            }
+        } else {
+            for (; j < bound; j += F.length()) {
+                FloatVector h = FloatVector.fromByteBuffer(F, hNext, hNextAt + 4 * j, LE);
+                FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * j, LE);
+                dh.mul(ONE.sub(h.mul(h))).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
+            }
         }
         for (; j < count; j++) {
-            float h = hNext.get(j);
-            float dh = upstreamScalar(dH, dOutput, j);
-            dGates.put(j, relu ? (h > 0f ? dh : 0f) : dh * (1f - h * h));
+            float h = hNext.getFloat(hNextAt + 4 * j);
+            float dh = dH.getFloat(dHAt + 4 * j);
+            dGates.putFloat(dGatesAt + 4 * j, relu ? (h > 0f ? dh : 0f) : dh * (1f - h * h));
         }
     }
 }

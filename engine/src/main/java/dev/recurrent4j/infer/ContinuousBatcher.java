@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -31,8 +32,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *       fails at once with a {@link RejectedExecutionException} saying so, and nothing is held;</li>
  *   <li><b>timeouts</b>: a submission not done within its timeout fails with a
  *       {@link java.util.concurrent.TimeoutException};</li>
- *   <li><b>cancellation</b>: {@code cancel} (or any external completion) of a pending submission frees its row at
- *       the next round.</li>
+ *   <li><b>cancellation</b>: {@code cancel} (or any external completion, a timeout included) of a pending
+ *       submission frees its stream and its place in the queue at once; a row already in a running round finishes
+ *       that round and its result is dropped.</li>
  * </ul>
  * A submission is all or nothing for its stream: the stream's state advances when the future completes normally,
  * and a cancelled, timed-out or failed submission leaves it exactly as it was (the rows work on a copy that is
@@ -253,7 +255,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             while (b < batch.length && !ready.isEmpty()) {
                 Request<?> request = ready.poll();
                 if (request.future.isDone()) { // cancelled or timed out while waiting: its row goes to others
-                    pending.decrementAndGet();
+                    request.releaseSlot();
                 } else {
                     batch[b++] = request;
                 }
@@ -276,7 +278,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 }
             } catch (RuntimeException | Error e) {
                 for (int j = 0; j < b; j++) {
-                    pending.decrementAndGet();
+                    batch[j].releaseSlot();
                     batch[j].fail(e);
                     batch[j] = null;
                 }
@@ -288,9 +290,9 @@ public final class ContinuousBatcher implements AutoCloseable {
                 Request<?> r = batch[j];
                 batch[j] = null;
                 if (r.future.isDone()) {
-                    pending.decrementAndGet(); // cancelled or timed out during the round: the result is dropped
+                    r.releaseSlot(); // cancelled or timed out during the round: the result is dropped
                 } else if (r.next == r.n) {
-                    pending.decrementAndGet(); // before the future completes, so its callers see the slot free
+                    r.releaseSlot(); // before the future completes, so its callers see the slot free
                     r.succeed();
                 } else {
                     ready.addLast(r);
@@ -309,7 +311,7 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private void failAll(java.util.Queue<Request<?>> queue, Throwable cause) {
         for (Request<?> r = queue.poll(); r != null; r = queue.poll()) {
-            pending.decrementAndGet();
+            r.releaseSlot();
             r.fail(cause != null ? cause : new RejectedExecutionException("batcher closed"));
         }
     }
@@ -327,6 +329,9 @@ public final class ContinuousBatcher implements AutoCloseable {
         final StepFuture<T> future;
         /** The next input to step; only the worker touches it. */
         int next;
+        /** Whether this submission still counts against {@code maxQueued}; given up once, by whoever is first. */
+        private final AtomicBoolean holdsSlot = new AtomicBoolean(true);
+        private final AtomicInteger pending;
 
         Request(ContinuousBatcher batcher, Stream stream, double[] inputs, int n, int outputs, boolean keepAll,
                 Function<double[], T> result) {
@@ -338,7 +343,8 @@ public final class ContinuousBatcher implements AutoCloseable {
             this.h = copy(stream.h);
             this.c = stream.c == null ? null : copy(stream.c);
             this.result = result;
-            this.future = new StepFuture<>(stream);
+            this.pending = batcher.pending;
+            this.future = new StepFuture<>(stream, this::releaseSlot);
         }
 
         /** Commits the working state to the stream, frees it, then completes the future. */
@@ -363,6 +369,13 @@ public final class ContinuousBatcher implements AutoCloseable {
             future.completeExceptionally(cause);
         }
 
+        /** Gives up the submission's place in the queue, once. */
+        void releaseSlot() {
+            if (holdsSlot.getAndSet(false)) {
+                pending.decrementAndGet();
+            }
+        }
+
         private static ByteBuffer copy(ByteBuffer state) {
             ByteBuffer copy = ByteBuffer.allocate(state.capacity()).order(state.order());
             copy.put(0, state, 0, state.capacity());
@@ -380,9 +393,11 @@ public final class ContinuousBatcher implements AutoCloseable {
         private static final int ABANDONED = 2;
         private final AtomicInteger phase = new AtomicInteger(PENDING);
         private final Stream stream;
+        private final Runnable onAbandon;
 
-        StepFuture(Stream stream) {
+        StepFuture(Stream stream, Runnable onAbandon) {
             this.stream = stream;
+            this.onAbandon = onAbandon;
         }
 
         @Override
@@ -400,10 +415,11 @@ public final class ContinuousBatcher implements AutoCloseable {
             return abandon() && super.complete(value);
         }
 
-        /** The submission will not happen: its stream is freed with its state untouched. */
+        /** The submission will not happen: its stream and its queue place are freed, its state untouched. */
         private boolean abandon() {
             if (phase.compareAndSet(PENDING, ABANDONED)) {
                 stream.release();
+                onAbandon.run();
                 return true;
             }
             return false;

@@ -3,6 +3,8 @@ package dev.recurrent4j.infer;
 import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentState;
 import dev.recurrent4j.model.StepSession;
+import dev.recurrent4j.tensor.MatrixRegion;
+import dev.recurrent4j.tensor.NativeBuffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -14,9 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * One {@link StepSession} of up to {@code maxBatch} rows, the native arrays it steps and the plumbing that moves
  * streams' Java-heap states and inputs in and their states and outputs out, by plain memory copies through NIO
- * views made once. Every array and view is made in the constructor: a step allocates no native array of its own
- * (the ND4J ops inside {@link StepSession#step} and the cells still allocate small Java objects and views; see the
- * README's figures).
+ * views made once. Every array, view and region is made in the constructor: with the CPU fast paths a step
+ * allocates nothing (see {@code SteadyStateMemoryTest}).
  *
  * <p>Layouts follow {@link StepSession}: for a step of {@code b} rows the state is {@code [L, b, H]} 'c' order, so
  * row {@code j} of layer {@code l} starts at element {@code (l*b + j)*H}; inputs are {@code [b, I]}.
@@ -26,6 +27,11 @@ import org.nd4j.linalg.factory.Nd4j;
 final class StepExecutor {
     private final StepSession session;
     private final OutputHead head;
+    /** The head's allocation-free form when it is a {@link LinearHead}, else null. */
+    private final LinearHead.Bound linearHead;
+    /** Per b: the last layer's new h {@code [b, H]} and the logits {@code [b, O]} as regions, for {@link #linearHead}. */
+    private final MatrixRegion[] lastHidden;
+    private final MatrixRegion[] logitRegions;
     final int maxBatch;
     private final int layers;
     private final int hidden;
@@ -76,6 +82,17 @@ final class StepExecutor {
             states[b] = new RecurrentState(prefix(hFlat, layers, b, hidden),
                     lstm ? prefix(cFlat, layers, b, hidden) : null);
             logits[b] = head == null ? null : prefix(logitFlat, b, outputSize);
+        }
+        linearHead = head instanceof LinearHead linear ? linear.bind(maxBatch) : null;
+        lastHidden = new MatrixRegion[maxBatch + 1];
+        logitRegions = new MatrixRegion[maxBatch + 1];
+        if (linearHead != null) {
+            NativeBuffer hMemory = NativeBuffer.of(hFlat);
+            NativeBuffer logitMemory = NativeBuffer.of(logitFlat);
+            for (int b = 1; b <= maxBatch; b++) {
+                lastHidden[b] = MatrixRegion.block(hMemory, layers - 1, b, hidden);
+                logitRegions[b] = new MatrixRegion(logitMemory, 0, b, outputSize);
+            }
         }
         inputBytes = nio(inputFlat);
         hBytes = nio(hFlat);
@@ -129,7 +146,9 @@ final class StepExecutor {
     void step(int b) {
         assert b >= 1 && b <= maxBatch;
         INDArray output = session.step(inputs[b], states[b]);
-        if (head != null) {
+        if (linearHead != null) {
+            linearHead.apply(lastHidden[b], logitRegions[b]);
+        } else if (head != null) {
             head.apply(output, logits[b]);
         }
     }

@@ -15,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * One time step of a unidirectional network for up to {@code maxBatch} sequences at a time, for streaming: the
  * caller keeps each sequence's state and hands it in with each step, and the session overwrites it with the next.
  * The same cells as {@link RecurrentNetwork#forward} (same numbers), without any of the caches backward needs,
- * working in buffers allocated once when the session is created: a step creates no ND4J array.
+ * working in buffers allocated once when the session is created: a step creates no ND4J array, and once a caller's
+ * arrays have been seen (a few per row count), no Java object either.
  *
  * <p>A session is not thread-safe: use one per thread (the network itself is shared). Create with
  * {@link RecurrentNetwork#newStepSession(int)}.
@@ -38,10 +39,13 @@ public final class StepSession {
     private final MatrixRegion[] tanhC;
     /** Per layer: {@code [1, G*H]} the input-projection bias, or null without bias. */
     private final MatrixRegion[] inputBias;
-    /** The arrays of the previous call and their memory: callers that reuse their arrays allocate nothing here. */
-    private final MemoryCache inputs = new MemoryCache();
-    private final MemoryCache hiddenStates = new MemoryCache();
-    private final MemoryCache cellStates = new MemoryCache();
+    /** The caller's recent arrays and their memory: callers that reuse their arrays allocate nothing here. */
+    private final MemoryCache inputs;
+    private final MemoryCache hiddenStates;
+    private final MemoryCache cellStates;
+    /** Per row count b: the input region, and per layer the step's tensors, for the state memory they were made for. */
+    private final MatrixRegion[] inputRegions;
+    private final StepTensors[][] stepTensors;
     private INDArray lastStateH;
     private INDArray lastOutput;
     /** Per layer: the weights as regions. */
@@ -67,6 +71,12 @@ public final class StepSession {
         long hidden = config.hiddenSize();
         boolean lstm = config.cell().hasCellState();
         ones = MatrixRegion.of(Nd4j.ones(type, maxBatch, 1));
+        // one entry per row count, so that a batcher alternating between sizes (one array per size) reuses them all
+        inputs = new MemoryCache(maxBatch + 1);
+        hiddenStates = new MemoryCache(maxBatch + 1);
+        cellStates = new MemoryCache(maxBatch + 1);
+        inputRegions = new MatrixRegion[maxBatch + 1];
+        stepTensors = new StepTensors[layers][maxBatch + 1];
         gates = new MatrixRegion[layers];
         hiddenProjection = new MatrixRegion[layers];
         scratch = new MatrixRegion[layers];
@@ -105,25 +115,19 @@ public final class StepSession {
      * @throws IllegalArgumentException for a wrong shape, order or data type, or {@code b > maxBatch}
      */
     public INDArray step(INDArray x, RecurrentState state) {
-        long b = checkArguments(x, state);
+        int b = checkArguments(x, state);
         NativeBuffer h = hiddenStates.of(state.h());
         NativeBuffer c = state.c() == null ? null : cellStates.of(state.c());
-        long hiddenSize = config.hiddenSize();
-        MatrixRegion layerInput = new MatrixRegion(inputs.of(x), 0, b, config.inputSize());
+        MatrixRegion layerInput = inputRegion(b, inputs.of(x));
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            MatrixRegion layerGates = gates[layer].firstRows(b);
+            StepTensors tensors = stepTensors(layer, b, h, c);
+            MatrixRegion layerGates = tensors.gates();
             Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, 0.0, layerGates);
             if (inputBias[layer] != null) { // + bias in every row, as a rank-1 product: x W^T + b, rounded once
                 Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
             }
-            // The new state is written over the old one: each cell reads an element before writing it.
-            MatrixRegion layerH = MatrixRegion.block(h, layer, b, hiddenSize);
-            MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hiddenSize);
-            cell.forward(network.parameters().get(layer, 0), new StepTensors(layerGates,
-                    hiddenProjection[layer] == null ? null : hiddenProjection[layer].firstRows(b),
-                    layerH, layerH, layerC, layerC, tanhC[layer] == null ? null : tanhC[layer].firstRows(b),
-                    scratch[layer].firstRows(b), weightHh[layer], biasHh[layer]));
-            layerInput = layerH;
+            cell.forward(network.parameters().get(layer, 0), tensors);
+            layerInput = tensors.hNext();
         }
         if (state.h() != lastStateH) {
             lastStateH = state.h();
@@ -132,22 +136,65 @@ public final class StepSession {
         return lastOutput;
     }
 
-    /** The memory of the last array seen; a new wrapper only when the caller hands in another array. */
+    private MatrixRegion inputRegion(int b, NativeBuffer x) {
+        MatrixRegion region = inputRegions[b];
+        if (region == null || region.buffer() != x) {
+            region = new MatrixRegion(x, 0, b, config.inputSize());
+            inputRegions[b] = region;
+        }
+        return region;
+    }
+
+    /**
+     * Layer {@code layer}'s tensors for {@code b} rows over the state memory {@code h} (and {@code c}). The new state
+     * is written over the old one (hPrev and hNext are the same region): each cell reads an element before writing it.
+     */
+    private StepTensors stepTensors(int layer, int b, NativeBuffer h, NativeBuffer c) {
+        StepTensors tensors = stepTensors[layer][b];
+        if (tensors != null && tensors.hPrev().buffer() == h && (c == null || tensors.cPrev().buffer() == c)) {
+            return tensors;
+        }
+        long hiddenSize = config.hiddenSize();
+        MatrixRegion layerH = MatrixRegion.block(h, layer, b, hiddenSize);
+        MatrixRegion layerC = c == null ? null : MatrixRegion.block(c, layer, b, hiddenSize);
+        tensors = new StepTensors(gates[layer].firstRows(b),
+                hiddenProjection[layer] == null ? null : hiddenProjection[layer].firstRows(b),
+                layerH, layerH, layerC, layerC, tanhC[layer] == null ? null : tanhC[layer].firstRows(b),
+                scratch[layer].firstRows(b), weightHh[layer], biasHh[layer]);
+        stepTensors[layer][b] = tensors;
+        return tensors;
+    }
+
+    /** The memory of recently seen arrays, by identity; a new wrapper only for an array not among them. */
     private static final class MemoryCache {
-        private INDArray array;
-        private NativeBuffer memory;
+        private final INDArray[] arrays;
+        private final NativeBuffer[] memory;
+        private int next;
+
+        MemoryCache(int capacity) {
+            arrays = new INDArray[capacity];
+            memory = new NativeBuffer[capacity];
+        }
 
         NativeBuffer of(INDArray candidate) {
-            if (candidate != array) {
-                array = candidate;
-                memory = NativeBuffer.of(candidate);
+            for (int k = 0; k < arrays.length; k++) {
+                if (arrays[k] == candidate) {
+                    return memory[k];
+                }
             }
-            return memory;
+            int slot = next;
+            next = (next + 1) % arrays.length;
+            arrays[slot] = candidate;
+            memory[slot] = NativeBuffer.of(candidate);
+            return memory[slot];
         }
     }
 
-    private long checkArguments(INDArray x, RecurrentState state) {
-        Shapes.requireShape("x", x, INPUT, new long[] {-1, config.inputSize()});
+    /** The row count b; the checks read ND4J's shape fields only, the descriptive messages are built on failure. */
+    private int checkArguments(INDArray x, RecurrentState state) {
+        if (x == null || x.rank() != 2 || x.size(1) != config.inputSize()) {
+            Shapes.requireShape("x", x, INPUT, new long[] {-1, config.inputSize()});
+        }
         Shapes.requireDataType("x", x, config.dataType());
         long b = x.size(0);
         if (b < 1 || b > maxBatch) {
@@ -157,12 +204,9 @@ public final class StepSession {
             throw new IllegalArgumentException("state: expected h" + (config.cell().hasCellState() ? " and c" : "")
                     + " of [L=" + config.numLayers() + ", b=" + b + ", H=" + config.hiddenSize() + "] but was null");
         }
-        long[] shape = {config.numLayers(), b, config.hiddenSize()};
-        Shapes.requireShape("state.h", state.h(), STATE, shape);
-        Shapes.requireDataType("state.h", state.h(), config.dataType());
+        requireState("state.h", state.h(), b);
         if (config.cell().hasCellState()) {
-            Shapes.requireShape("state.c", state.c(), STATE, shape);
-            Shapes.requireDataType("state.c", state.c(), config.dataType());
+            requireState("state.c", state.c(), b);
         } else if (state.c() != null) {
             throw new IllegalArgumentException("state.c: expected null for a " + config.cell() + " network but was "
                     + java.util.Arrays.toString(state.c().shape()));
@@ -172,7 +216,15 @@ public final class StepSession {
         if (state.c() != null) {
             requireContiguous("state.c", state.c());
         }
-        return b;
+        return (int) b;
+    }
+
+    private void requireState(String name, INDArray array, long b) {
+        if (array == null || array.rank() != 3 || array.size(0) != config.numLayers() || array.size(1) != b
+                || array.size(2) != config.hiddenSize()) {
+            Shapes.requireShape(name, array, STATE, new long[] {config.numLayers(), b, config.hiddenSize()});
+        }
+        Shapes.requireDataType(name, array, config.dataType());
     }
 
     private static void requireContiguous(String name, INDArray array) {

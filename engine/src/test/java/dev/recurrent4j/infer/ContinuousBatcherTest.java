@@ -219,6 +219,8 @@ class ContinuousBatcherTest {
             assertThrows(CancellationException.class, toCancel::join);
             assertEquals(0, cancelled.steps());
             assertFalse(cancelled.isBusy());
+            assertEquals(1, batcher.stats().pending(), "the timed-out and the cancelled submission left the queue at"
+                    + " once; the running one holds its place until its round ends");
 
             // cancelling the step that is running: its result is dropped, its stream untouched
             assertTrue(first.cancel(false));
