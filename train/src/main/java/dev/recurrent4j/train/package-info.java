@@ -2,7 +2,8 @@
  * Training: losses and metrics, optimizers and learning-rate schedules, gradient clipping, the {@link
  * dev.recurrent4j.train.Trainer} (epochs, shuffled minibatches, validation, early stopping, truncated BPTT through
  * {@link dev.recurrent4j.train.SequenceObjective} and {@link dev.recurrent4j.train.Tbptt}), crash-safe
- * {@link dev.recurrent4j.train.Checkpoint}s, and feedback: a console progress bar, CSV curves and PNG charts.
+ * {@link dev.recurrent4j.train.Checkpoint}s (and {@link dev.recurrent4j.train.TrainedModel}, which loads one into an
+ * inference model in one call), and feedback: a console progress bar, CSV curves and PNG charts.
  *
  * <p>Builds on {@code dev.recurrent4j.model} (the models and their backward passes); nothing in the engine, and in
  * particular nothing in inference, imports this package: it lives in its own module. Everything random derives
