@@ -1,6 +1,8 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.infer.InferenceModel;
+import dev.recurrent4j.infer.SequenceOutput;
 import dev.recurrent4j.model.ForwardResult;
 import dev.recurrent4j.model.Gradients;
 import dev.recurrent4j.model.RecurrentConfig;
@@ -21,6 +23,8 @@ final class EngineFixture {
     final CellType cell;
     final Shape shape;
     final RecurrentNetwork network;
+    /** The same network for inference (a private copy of its parameters). */
+    final InferenceModel inference;
     /** {@code [T, B, I]}, 'c' order, uniform in [-1, 1); never mutated. */
     final INDArray x;
     /** {@code [T, B, H]} upstream gradient dL/d(output), as from a loss; never mutated. */
@@ -30,6 +34,7 @@ final class EngineFixture {
         this.cell = cell;
         this.shape = shape;
         network = RecurrentNetwork.initialize(RecurrentConfig.of(cell, shape.inputSize, shape.hiddenSize), seed);
+        inference = InferenceModel.of(network);
         Nd4j.getRandom().setSeed(seed + 1);
         x = Nd4j.rand(DataType.FLOAT, shape.steps, shape.batch, shape.inputSize).muli(2).subi(1);
         dOutput = Nd4j.rand(DataType.FLOAT, shape.steps, shape.batch, shape.hiddenSize).subi(0.5);
@@ -38,12 +43,23 @@ final class EngineFixture {
                 + System.getenv("OPENBLAS_THREAD_TIMEOUT"));
     }
 
+    /** The training forward: outputs plus the caches backward needs. */
     ForwardResult forward() {
         return network.forward(x, null, null);
     }
 
+    /** The inference forward ({@link InferenceModel#run}): outputs and final states, no caches. */
+    SequenceOutput infer() {
+        return inference.run(x, null, null);
+    }
+
     Gradients forwardBackward() {
         return network.backward(network.forward(x, null, null), dOutput, null);
+    }
+
+    /** The inference output equals the training forward's, bit for bit (the engine promises it). */
+    void validateInference() {
+        Checks.close("recurrent4j inference output vs training forward", forward().output(), infer().output(), 0.0);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.infer.SequenceOutput;
 import dev.recurrent4j.model.ForwardResult;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,6 +46,7 @@ public class ForwardBenchmark {
         public void setUp() {
             fixture = new EngineFixture(cell, shape, 1);
             fixture.validateForward();
+            fixture.validateInference();
         }
     }
 
@@ -78,8 +80,15 @@ public class ForwardBenchmark {
         }
     }
 
+    /** The inference forward ({@code InferenceModel.run}), what a user who wants outputs calls. */
     @Benchmark
-    public ForwardResult recurrent4j(Engine state) {
+    public SequenceOutput recurrent4j(Engine state) {
+        return state.fixture.infer();
+    }
+
+    /** The training forward ({@code RecurrentNetwork.forward}), which also keeps what backward needs. */
+    @Benchmark
+    public ForwardResult recurrent4jTraining(Engine state) {
         return state.fixture.forward();
     }
 

@@ -56,6 +56,8 @@ public final class InferenceModel {
     private final RecurrentNetwork network;
     private final OutputHead head;
     private final ArrayBlockingQueue<StepExecutor> executors = new ArrayBlockingQueue<>(POOLED_EXECUTORS);
+    /** Memory {@link #run} lends its runners for the input projections, reused across calls (see InferenceRunner). */
+    private final ArrayBlockingQueue<INDArray> projectionScratch = new ArrayBlockingQueue<>(POOLED_EXECUTORS);
     private volatile String fingerprint;
 
     private InferenceModel(RecurrentNetwork network, OutputHead head) {
@@ -184,21 +186,11 @@ public final class InferenceModel {
         INDArray finalH = Nd4j.create(config.dataType(), (long) config.numLayers() * directions, batch,
                 config.hiddenSize());
         INDArray finalC = lstm ? finalH.ulike() : null;
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            List<INDArray> outputs = new ArrayList<>();
-            for (int direction = 0; direction < directions; direction++) {
-                int index = layer * directions + direction;
-                InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(),
-                        network.parameters().get(layer, direction), layerInput, stateOrZeros(h0, index, batch),
-                        lstm ? stateOrZeros(c0, index, batch) : null, layout,
-                        direction == 0 ? Direction.FORWARD : Direction.REVERSE);
-                outputs.add(result.output());
-                finalH.slice(index).assign(result.finalHidden());
-                if (lstm) {
-                    finalC.slice(index).assign(result.finalCell());
-                }
-            }
-            layerInput = directions == 1 ? outputs.get(0) : Nd4j.concat(2, outputs.get(0), outputs.get(1));
+        INDArray scratch = borrowScratch(steps * batch * config.gateWidth());
+        try {
+            layerInput = runLayers(layerInput, h0, c0, layout, finalH, finalC, scratch);
+        } finally {
+            projectionScratch.offer(scratch); // when the pool is full, the buffer is dropped and collected
         }
 
         INDArray logits = null;
@@ -217,6 +209,40 @@ public final class InferenceModel {
         return new SequenceOutput(fromTimeMajor(order.unsort(layerInput)),
                 new RecurrentState(order.unsort(finalH), lstm ? order.unsort(finalC) : null),
                 logits == null ? null : fromTimeMajor(order.unsort(logits)));
+    }
+
+    /** Every layer and direction over {@code input}, writing the final states; the last layer's output. */
+    private INDArray runLayers(INDArray input, INDArray h0, INDArray c0, BatchLayout layout, INDArray finalH,
+            INDArray finalC, INDArray scratch) {
+        RecurrentConfig config = config();
+        int batch = layout.batch();
+        int directions = config.directions();
+        boolean lstm = config.cell().hasCellState();
+        INDArray layerInput = input;
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            List<INDArray> outputs = new ArrayList<>();
+            for (int direction = 0; direction < directions; direction++) {
+                int index = layer * directions + direction;
+                InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(),
+                        network.parameters().get(layer, direction), layerInput, stateOrZeros(h0, index, batch),
+                        lstm ? stateOrZeros(c0, index, batch) : null, layout,
+                        direction == 0 ? Direction.FORWARD : Direction.REVERSE, scratch);
+                outputs.add(result.output());
+                finalH.slice(index).assign(result.finalHidden());
+                if (lstm) {
+                    finalC.slice(index).assign(result.finalCell());
+                }
+            }
+            layerInput = directions == 1 ? outputs.get(0) : Nd4j.concat(2, outputs.get(0), outputs.get(1));
+        }
+        return layerInput;
+    }
+
+    /** A pooled buffer of at least {@code elements}, or a new one sized to fit. */
+    private INDArray borrowScratch(long elements) {
+        INDArray scratch = projectionScratch.poll();
+        return scratch != null && scratch.length() >= elements ? scratch
+                : Nd4j.createUninitialized(config().dataType(), elements);
     }
 
     /** A new stream with a zero state. See {@link Stream}. */

@@ -9,6 +9,7 @@ import dev.recurrent4j.tensor.NativeBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Runs one layer in one direction over a whole batch of sequences for inference: the same cells, the same
@@ -21,6 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the state lives in one
  * {@code [B, H]} buffer updated in place. {@code EquivalenceTest}-style tests in {@code infer} tie the two
  * runners together.
+ *
+ * <p>The input projections go into memory the caller lends ({@code projectionMemory}), so that repeated calls reuse it:
+ * fresh native memory of this size costs a page fault per 4 KiB on first touch, as much as a third of the call.
  */
 public final class InferenceRunner {
     private InferenceRunner() {}
@@ -40,9 +44,11 @@ public final class InferenceRunner {
      * @param input {@code [T, B, I]} 'c' order, batch sorted by length (see {@link BatchLayout}); not mutated
      * @param h0 {@code [B, H]} initial hidden state; not mutated
      * @param c0 {@code [B, H]} initial LSTM cell state (not mutated), {@code null} for the other cells
+     * @param projectionMemory a contiguous buffer of the weights' data type with at least {@code T*B*G*H} elements, for the
+     *     input projections; its contents are overwritten and need not be initialised
      */
     public static Result forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
-            BatchLayout layout, Direction direction) {
+            BatchLayout layout, Direction direction, INDArray projectionMemory) {
         long steps = input.size(0);
         long batch = input.size(1);
         long inputSize = input.size(2);
@@ -54,8 +60,18 @@ public final class InferenceRunner {
         assert layout.steps() == steps && layout.batch() == batch;
 
         // Native memory for the whole call, decided here: nothing below allocates an array.
-        INDArray gates = Nd4j.createUninitialized(type, steps, batch, gateWidth);
-        INDArray output = Nd4j.zeros(type, steps, batch, hidden);
+        long projections = steps * batch * gateWidth;
+        if (projectionMemory.dataType() != type || projectionMemory.length() < projections
+                || !NativeBuffer.isContiguous(projectionMemory)) {
+            throw new IllegalArgumentException("projectionMemory: expected a contiguous " + type + " buffer of at "
+                    + "least T*B*G*H=" + projections + " elements but was " + projectionMemory.dataType() + " of "
+                    + projectionMemory.length());
+        }
+        INDArray gates = projectionMemory.reshape(projectionMemory.length())
+                .get(NDArrayIndex.interval(0, projections)).reshape(steps, batch, gateWidth);
+        // every element of the output is written below unless some sequences are shorter than T
+        INDArray output = layout.isFull() ? Nd4j.createUninitialized(type, steps, batch, hidden)
+                : Nd4j.zeros(type, steps, batch, hidden);
         INDArray h = h0.dup('c');
         INDArray c = lstm ? c0.dup('c') : null;
         NativeBuffer gatesMemory = NativeBuffer.of(gates);

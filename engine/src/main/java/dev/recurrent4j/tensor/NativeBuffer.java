@@ -34,11 +34,16 @@ public final class NativeBuffer {
      * @throws IllegalArgumentException otherwise
      */
     public static NativeBuffer of(INDArray array) {
-        if (array.ordering() != 'c' || (array.length() > 1 && array.elementWiseStride() != 1)) {
+        if (!isContiguous(array)) {
             throw new IllegalArgumentException("array: expected a contiguous 'c' array but was order "
                     + array.ordering() + " with element-wise stride " + array.elementWiseStride());
         }
         return new NativeBuffer(array);
+    }
+
+    /** Whether {@code array} is 'c' order with element-wise stride 1, what {@link #of} accepts. */
+    public static boolean isContiguous(INDArray array) {
+        return array.ordering() == 'c' && (array.length() <= 1 || array.elementWiseStride() == 1);
     }
 
     /** The wrapped array. */
