@@ -59,7 +59,7 @@ final class Dl4jPeer {
                 .build();
         network = new MultiLayerNetwork(configuration);
         network.init();
-        copyWeights(cell, engine.network.parameters().get(0, 0), shape.hiddenSize);
+        copyWeights(network, 0, cell, engine.network.parameters().get(0, 0), shape.hiddenSize);
 
         input = engine.x.permute(1, 2, 0).dup('f');
         Nd4j.getRandom().setSeed(seed + 2);
@@ -118,9 +118,10 @@ final class Dl4jPeer {
 
     /**
      * Our {@code weight_ih [G*H, I]}, {@code weight_hh [G*H, H]}, {@code bias_ih + bias_hh} into DL4J's
-     * {@code W [I, G*H]}, {@code RW [H, G*H]}, {@code b [1, G*H]}, LSTM gate blocks re-ordered i,f,g,o -> g,f,o,i.
+     * {@code W [I, G*H]}, {@code RW [H, G*H]}, {@code b [1, G*H]} of DL4J layer {@code layer}, LSTM gate blocks
+     * re-ordered i,f,g,o -> g,f,o,i.
      */
-    private void copyWeights(CellType cell, CellWeights weights, int hidden) {
+    static void copyWeights(MultiLayerNetwork network, int layer, CellType cell, CellWeights weights, int hidden) {
         INDArray weightIh = weights.weightIh();
         INDArray weightHh = weights.weightHh();
         INDArray bias = weights.biasIh().add(weights.biasHh()).reshape(1, weights.biasIh().length());
@@ -130,9 +131,9 @@ final class Dl4jPeer {
             weightHh = reorderRows(weightHh, order, hidden);
             bias = reorderRows(bias.reshape(bias.length(), 1), order, hidden).reshape(1, bias.length());
         }
-        network.getParam("0_W").assign(weightIh.transpose());
-        network.getParam("0_RW").assign(weightHh.transpose());
-        network.getParam("0_b").assign(bias);
+        network.getParam(layer + "_W").assign(weightIh.transpose());
+        network.getParam(layer + "_RW").assign(weightHh.transpose());
+        network.getParam(layer + "_b").assign(bias);
     }
 
     private static INDArray reorderRows(INDArray matrix, int[] order, int hidden) {

@@ -8,6 +8,7 @@ import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentNetwork;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,6 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * How many stream steps per second does continuous batching sustain with N streams stepping at once? One
  * invocation submits one step for each of the N streams and waits for all of them; steps/s = N / (time per
  * invocation). The batcher gathers them into rounds of up to 128 rows. LSTM I=64 H=256 L=2, float32, no head.
+ * The baseline in the same run, {@code dl4j}: DL4J's {@code rnnTimeStep} stepping the N rows as one {@code [N, I]}
+ * batch of the same network ({@link Dl4jStreamPeer}), its state inside the network.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,6 +42,8 @@ public class InferenceBatchingBenchmark {
     public int streams;
 
     private ContinuousBatcher batcher;
+    private Dl4jStreamPeer peer;
+    private INDArray peerInput;
     private Stream[] open;
     private double[] x;
     @SuppressWarnings("unchecked")
@@ -50,6 +55,9 @@ public class InferenceBatchingBenchmark {
         InferenceModel model = InferenceModel.of(RecurrentNetwork.initialize(
                 RecurrentConfig.of(CellType.LSTM, 64, 256).withLayers(2), 1));
         batcher = new ContinuousBatcher(model, ContinuousBatcher.Options.of(128));
+        peer = new Dl4jStreamPeer(model, 1);
+        peerInput = Dl4jStreamPeer.input(streams, 64, 0.1f);
+        peer.validate(peerInput);
         open = new Stream[streams];
         futures = new CompletableFuture[streams];
         x = new double[64];
@@ -70,6 +78,12 @@ public class InferenceBatchingBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         batcher.close();
+    }
+
+    /** DL4J: one {@code rnnTimeStep} of the N rows. */
+    @Benchmark
+    public INDArray dl4j() {
+        return peer.step(peerInput);
     }
 
     @Benchmark

@@ -1,6 +1,5 @@
 package dev.recurrent4j.infer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recurrent4j.cell.CellType;
@@ -21,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * CPU fast path (the fused float32 cells, which the test configuration enables).
  *
  * <p>Heap: once warmed up (the JIT has compiled the step; the executor has seen its arrays), a step allocates
- * nothing: the thread's allocated-bytes counter does not move over thousands of steps. Native memory: JavaCPP's
+ * nothing: the thread's allocated-bytes counter stays under one byte per step over 10,000 steps (it is 0 in most
+ * runs; a rare recompilation can cost a kilobyte once). Native memory: JavaCPP's
  * tracked bytes stay flat over many steps. The long run (a million steps) is opt-in:
  * {@code -Drecurrent4j.soak.steps=1000000}; CI runs 20,000.
  *
@@ -47,16 +47,14 @@ class SteadyStateMemoryTest {
         Stream stream = model.openStream();
         double[] x = InferTesting.randomVector(new Random(1), 16);
         double[] out = new double[32];
-        int warmUp = 0;
-        int quietRounds = 0;
-        while (quietRounds < 3 && warmUp < MAX_WARM_UP_ROUNDS) { // until three rounds in a row allocate nothing
-            quietRounds = allocatedBy(stream, x, out, ROUND) == 0 ? quietRounds + 1 : 0;
-            warmUp++;
-        }
+        int warmUp = warmUp(stream, x, out);
         long allocated = allocatedBy(stream, x, out, 10 * ROUND);
         log.info("steady state, {} I=16 H=64 L=2 + head 32, float32: {} B heap over {} steps, after {} warm-up "
-                + "steps", cell, allocated, 10 * ROUND, warmUp * ROUND);
-        assertEquals(0, allocated, cell + ": heap bytes allocated by " + 10 * ROUND + " warmed-up steps");
+                + "steps", cell, allocated, 10 * ROUND, warmUp);
+        // Under one byte per step: any object made per step (16 bytes at least) fails this; a one-off event of the
+        // JIT (a method recompiled mid-run and a few steps interpreted) allocating a kilobyte once does not.
+        assertTrue(allocated < 10 * ROUND, cell + ": heap bytes allocated by " + 10 * ROUND + " warmed-up steps: "
+                + "expected none per step but was " + allocated + " in all");
     }
 
     @Test
@@ -66,7 +64,7 @@ class SteadyStateMemoryTest {
         Stream stream = model.openStream();
         double[] x = InferTesting.randomVector(new Random(1), 16);
         double[] out = new double[32];
-        allocatedBy(stream, x, out, 2 * ROUND); // warm up
+        int warmUp = warmUp(stream, x, out);
 
         System.gc();
         long nativeStart = Pointer.totalBytes();
@@ -86,13 +84,24 @@ class SteadyStateMemoryTest {
         System.gc();
         long nativeEnd = Pointer.totalBytes();
         long physicalEnd = Pointer.physicalBytes();
-        log.info("soak, LSTM I=16 H=64 L=2 + head 32, float32, {} steps ({} us/step): heap {} B in all; JavaCPP "
-                + "tracked native {} -> {} KiB (peak {} KiB), process RSS {} -> {} MiB", steps,
+        log.info("soak, LSTM I=16 H=64 L=2 + head 32, float32, {} steps after {} warm-up steps ({} us/step): heap {} B"
+                + " in all; JavaCPP tracked native {} -> {} KiB (peak {} KiB), process RSS {} -> {} MiB", steps, warmUp,
                 String.format("%.1f", microsPerStep), heap, nativeStart / 1024, nativeEnd / 1024, nativePeak / 1024,
                 physicalStart >> 20, physicalEnd >> 20);
 
         assertTrue(nativeEnd - nativeStart < 16L << 20, "native memory grew by " + (nativeEnd - nativeStart) + " B");
         assertTrue(nativePeak - nativeStart < 64L << 20, "native peak grew by " + (nativePeak - nativeStart) + " B");
+    }
+
+    /** Steps until three rounds in a row allocate nothing (at most 100 rounds); the steps taken. */
+    private int warmUp(Stream stream, double[] x, double[] out) {
+        int rounds = 0;
+        int quietRounds = 0;
+        while (quietRounds < 3 && rounds < MAX_WARM_UP_ROUNDS) {
+            quietRounds = allocatedBy(stream, x, out, ROUND) == 0 ? quietRounds + 1 : 0;
+            rounds++;
+        }
+        return rounds * ROUND;
     }
 
     /** The bytes this thread allocated over {@code steps} steps. */
