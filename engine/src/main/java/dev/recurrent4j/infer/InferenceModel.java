@@ -160,7 +160,9 @@ public final class InferenceModel {
     /**
      * Runs whole sequences, batched and of variable lengths, keeping none of the caches backward needs (see
      * {@link InferenceRunner}). The numbers are those of {@link RecurrentNetwork#forward} in evaluation mode, bit
-     * for bit.
+     * for bit. The input projections ({@code T*B*G*H} numbers per call) go into native memory the model keeps and
+     * reuses across calls: up to one buffer per concurrent caller (at most four per core), each as large as the
+     * largest call it served.
      *
      * @param x {@code [T, B, I]} (or {@code [B, T, I]} when batch-first) in the config's data type; not mutated
      * @param initialState {@code [L*D, B, H]} h0 (and c0 for the LSTM), or {@code null} for zeros; not mutated
