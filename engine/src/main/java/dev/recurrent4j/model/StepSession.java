@@ -45,6 +45,7 @@ public final class StepSession {
     private final MemoryCache cellStates;
     /** Per row count b: the input region, and per layer the step's tensors, for the state memory they were made for. */
     private final MatrixRegion[] inputRegions;
+    private final MatrixRegion[] onesByRows;
     private final StepTensors[][] stepTensors;
     private INDArray lastStateH;
     private INDArray lastOutput;
@@ -76,6 +77,7 @@ public final class StepSession {
         hiddenStates = new MemoryCache(maxBatch + 1);
         cellStates = new MemoryCache(maxBatch + 1);
         inputRegions = new MatrixRegion[maxBatch + 1];
+        onesByRows = new MatrixRegion[maxBatch + 1];
         stepTensors = new StepTensors[layers][maxBatch + 1];
         gates = new MatrixRegion[layers];
         hiddenProjection = new MatrixRegion[layers];
@@ -124,7 +126,7 @@ public final class StepSession {
             MatrixRegion layerGates = tensors.gates();
             Blas.gemm(layerInput, false, weightIh[layer], true, 1.0, 0.0, layerGates);
             if (inputBias[layer] != null) { // + bias in every row, as a rank-1 product: x W^T + b, rounded once
-                Blas.gemm(ones.firstRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
+                Blas.gemm(onesRows(b), false, inputBias[layer], false, 1.0, 1.0, layerGates);
             }
             cell.forward(network.parameters().get(layer, 0), tensors);
             layerInput = tensors.hNext();
@@ -134,6 +136,16 @@ public final class StepSession {
             lastOutput = state.h().slice(config.numLayers() - 1);
         }
         return lastOutput;
+    }
+
+    /** {@code [b, 1]} ones, made once per row count. */
+    private MatrixRegion onesRows(int b) {
+        MatrixRegion region = onesByRows[b];
+        if (region == null) {
+            region = ones.firstRows(b);
+            onesByRows[b] = region;
+        }
+        return region;
     }
 
     private MatrixRegion inputRegion(int b, NativeBuffer x) {
