@@ -94,6 +94,9 @@ public final class FusedCells {
         @Override
         public final void backward(CellWeights w, StepTensors s, StepGradients g) {
             if (w.dataType() == DataType.FLOAT) {
+                if (g.dOutput() != null) { // the step's output gradient joins dL/dh' once, for every cell
+                    VectorKernels.addInPlace(g.dH(), g.dOutput());
+                }
                 fusedBackward(s, g, (int) w.hiddenSize());
             } else {
                 plain.backward(w, s, g);
@@ -122,7 +125,7 @@ public final class FusedCells {
 
         @Override
         void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.rnnBackward(s.hNext(), g.dOutput(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
+            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
             Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
@@ -143,7 +146,7 @@ public final class FusedCells {
 
         @Override
         void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dOutput(), g.dH(), g.dC(), g.dGates(),
+            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(),
                     s.rows(), hidden);
             Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
@@ -166,7 +169,7 @@ public final class FusedCells {
 
         @Override
         void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dOutput(), g.dH(), g.dGates(),
+            VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(),
                     g.dGatesHh(), s.rows(), hidden);
             Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
         }

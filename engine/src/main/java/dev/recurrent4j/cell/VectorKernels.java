@@ -123,6 +123,11 @@ final class VectorKernels {
         return 1f / (1f + expQ * twoToN);
     }
 
+    /** {@code target += source}, two regions of the same shape. */
+    static void addInPlace(MatrixRegion target, MatrixRegion source) {
+        addInPlace(bytes(target), start(target), bytes(source), start(source), Math.toIntExact(target.length()));
+    }
+
     /** {@code target += source} over {@code count} elements from the byte indices {@code to} and {@code from}. */
     private static void addInPlace(ByteBuffer target, int to, ByteBuffer source, int from, int count) {
         int bound = F.loopBound(count);
@@ -212,12 +217,11 @@ final class VectorKernels {
     }
 
     /**
-     * LSTM backward: from dL/dh' ({@code dH}; {@code dOutput} is added into it first) and dL/dc' ({@code dC},
+     * LSTM backward: from dL/dh' ({@code dH}, this step's output gradient included) and dL/dc' ({@code dC},
      * replaced by dL/dc) and the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
      */
     static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
-            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows,
-            int hidden) {
+            MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows, int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer cPrev = bytes(cPrevArray);
@@ -230,9 +234,6 @@ final class VectorKernels {
         int dCAt = start(dCArray);
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray);
-        if (dOutputArray != null) {
-            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), rows * hidden);
-        }
         for (int r = 0; r < rows; r++) {
             int g = r * 4 * hidden;
             int s = r * hidden;
@@ -372,11 +373,10 @@ final class VectorKernels {
 
     /**
      * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
-     * ({@code dOutput} added into it first) by its direct path {@code z * dH}; the caller adds the recurrent GEMM.
+     * (this step's output gradient included) by its direct path {@code z * dH}; the caller adds the recurrent GEMM.
      */
     static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
-            MatrixRegion dOutputArray, MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray,
-            int rows, int hidden) {
+            MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray, int rows, int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer projection = bytes(projectionArray);
@@ -389,9 +389,6 @@ final class VectorKernels {
         int dGatesAt = start(dGatesArray);
         ByteBuffer dGatesHh = bytes(dGatesHhArray);
         int dGatesHhAt = start(dGatesHhArray);
-        if (dOutputArray != null) {
-            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), rows * hidden);
-        }
         for (int r = 0; r < rows; r++) {
             int g = r * 3 * hidden;
             int s = r * hidden;
@@ -485,20 +482,17 @@ final class VectorKernels {
     }
 
     /**
-     * Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu, {@code dOutput} added into
-     * {@code dH} first.
+     * Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu ({@code dH} with this step's output
+     * gradient included).
      */
-    static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dOutputArray, MatrixRegion dHArray,
-            MatrixRegion dGatesArray, boolean relu, int count) {
+    static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dHArray, MatrixRegion dGatesArray, boolean relu,
+            int count) {
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
         ByteBuffer dH = bytes(dHArray);
         int dHAt = start(dHArray);
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray);
-        if (dOutputArray != null) {
-            addInPlace(dH, dHAt, bytes(dOutputArray), start(dOutputArray), count);
-        }
         int bound = F.loopBound(count);
         int j = 0;
         if (relu) {
