@@ -2,6 +2,7 @@ package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
 import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.infer.SequenceOutput;
 import dev.recurrent4j.model.ForwardResult;
 import dev.recurrent4j.model.RecurrentNetwork;
 import java.util.LinkedHashMap;
@@ -29,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Do libnd4j's fused recurrent ops beat our forward path? libnd4j 1.0.0-M2.1's {@code lstmLayer} and {@code gru}
  * custom ops (the whole time loop in C++, one native call), built with {@code DynamicCustomOp.builder} (the M2.1
  * Java wrapper {@code LSTMLayer} fails from plain arrays) and executed on preallocated outputs, against our
- * {@code forward} and the {@link GemmFloor GEMM floor} in the same run.
+ * inference forward ({@code InferenceModel.run}: outputs and final states, no training caches, the same work as the
+ * op) and the {@link GemmFloor GEMM floor} in the same run. Under the {@code nd4j-onednn-avx2} build of the suite,
+ * libnd4j runs {@code lstmLayer} through oneDNN where its platform helper accepts the arguments.
  *
  * <p>Arguments, from libnd4j's op declarations. {@code lstmLayer}: inputs x {@code [T, B, I]}, Wx {@code [I, 4H]},
  * Wr {@code [H, 4H]}, b {@code [4H]}; integer args dataFormat 0 (time-major), direction 0 (forward), gate
@@ -59,6 +62,7 @@ public class FusedOpBenchmark {
         public void setUp() {
             fixture = new EngineFixture(cell, shape, 1);
             fixture.validateForward();
+            fixture.validateInference();
         }
     }
 
@@ -139,12 +143,18 @@ public class FusedOpBenchmark {
     }
 
     @Benchmark
-    public ForwardResult recurrent4j(Engine state) {
-        return state.fixture.forward();
+    public SequenceOutput recurrent4j(Engine state) {
+        return state.fixture.infer();
     }
 
     @Benchmark
     public INDArray floor(Floor state) {
         return state.floor.forward();
+    }
+
+    /** The same products without ND4J: {@code cblas_sgemm} on pointers taken once. */
+    @Benchmark
+    public INDArray floorRawBlas(Floor state) {
+        return state.floor.forwardRawBlas();
     }
 }
