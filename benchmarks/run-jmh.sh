@@ -8,11 +8,12 @@
 #
 # writes OUT_DIR/NAME.json, OUT_DIR/NAME.log and OUT_DIR/NAME.load ("epoch load1 busy_cores ours_cores
 # others_cores"), and prints the wall time and the load. Environment variables reach JMH's forks unchanged.
+# JAR=benchmarks/target/benchmarks-onednn-avx2.jar runs another build of the suite.
 set -euo pipefail
 out=$1 name=$2
 shift 2
 mkdir -p "$out"
-jar="$(dirname "$0")/target/benchmarks.jar"
+jar="${JAR:-$(dirname "$0")/target/benchmarks.jar}"
 start=$(date +%s)
 echo "# $(date -u +%FT%TZ) OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-unset}" \
     "java -jar $jar $* -rf json -rff $out/$name.json" > "$out/$name.log"

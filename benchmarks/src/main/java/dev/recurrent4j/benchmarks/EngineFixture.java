@@ -9,6 +9,7 @@ import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentNetwork;
 import dev.recurrent4j.model.RecurrentState;
 import dev.recurrent4j.model.StepSession;
+import dev.recurrent4j.tensor.NativeEnvironment;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,7 +41,7 @@ final class EngineFixture {
         dOutput = Nd4j.rand(DataType.FLOAT, shape.steps, shape.batch, shape.hiddenSize).subi(0.5);
         System.out.println("recurrent4j " + cell + " runs " + cell.cell().getClass().getName() + "; OMP_WAIT_POLICY="
                 + System.getenv("OMP_WAIT_POLICY") + ", OPENBLAS_THREAD_TIMEOUT="
-                + System.getenv("OPENBLAS_THREAD_TIMEOUT"));
+                + System.getenv("OPENBLAS_THREAD_TIMEOUT") + "; set by the engine: " + NativeEnvironment.applied());
     }
 
     /** The training forward: outputs plus the caches backward needs. */

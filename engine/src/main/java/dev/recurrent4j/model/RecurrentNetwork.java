@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
@@ -48,6 +49,11 @@ public final class RecurrentNetwork {
 
     private final RecurrentConfig config;
     private final Parameters parameters;
+    /**
+     * Memory {@link #backward} lends its runners for the pre-activation gradients, reused across calls (fresh native
+     * memory costs a page fault per 4 KiB on first touch): at most two buffers, for two threads at once.
+     */
+    private final ArrayBlockingQueue<INDArray> gateGradientScratch = new ArrayBlockingQueue<>(2);
 
     private RecurrentNetwork(RecurrentConfig config, Parameters parameters) {
         this.config = config;
@@ -243,6 +249,27 @@ public final class RecurrentNetwork {
         List<CellWeights> dCells = new ArrayList<>(java.util.Collections.nCopies(forward.caches.size(), null));
         INDArray dH0 = Nd4j.zeros(type, (long) config.numLayers() * directions, batch, config.hiddenSize());
         INDArray dC0 = config.cell().hasCellState() ? dH0.ulike().assign(0.0) : null;
+        INDArray dLayerInput;
+        long gateGradients = DirectionRunner.gateGradientElements(config.cell().cell(), forward.steps(), batch,
+                (long) config.cell().gates() * config.hiddenSize());
+        INDArray scratch = gateGradientScratch.poll();
+        if (scratch == null || scratch.length() < gateGradients) {
+            scratch = Nd4j.createUninitialized(type, gateGradients);
+        }
+        try {
+            dLayerInput = backwardLayers(forward, dLayerOutput, dHFinal, dCFinal, windowStart, dCells, dH0, dC0,
+                    scratch);
+        } finally {
+            gateGradientScratch.offer(scratch); // when the pool is full, the buffer is dropped and collected
+        }
+        return new Gradients(fromTimeMajor(order.unsort(dLayerInput)),
+                new RecurrentState(order.unsort(dH0), order.unsort(dC0)), new Parameters(config, dCells));
+    }
+
+    /** Every layer and direction in reverse, writing {@code dCells}, {@code dH0} and {@code dC0}; returns dL/dx. */
+    private INDArray backwardLayers(ForwardResult forward, INDArray dLayerOutput, INDArray dHFinal, INDArray dCFinal,
+            long windowStart, List<CellWeights> dCells, INDArray dH0, INDArray dC0, INDArray scratch) {
+        int directions = config.directions();
         INDArray dLayerInput = null;
         for (int layer = config.numLayers() - 1; layer >= 0; layer--) {
             dLayerInput = null;
@@ -254,7 +281,7 @@ public final class RecurrentNetwork {
                                         (long) (direction + 1) * config.hiddenSize())).dup('c');
                 DirectionGradients g = DirectionRunner.backward(forward.caches.get(index), dY,
                         dHFinal == null ? null : dHFinal.slice(index),
-                        dCFinal == null ? null : dCFinal.slice(index), windowStart);
+                        dCFinal == null ? null : dCFinal.slice(index), windowStart, scratch);
                 dCells.set(index, g.weights());
                 dH0.slice(index).assign(g.initialHidden());
                 if (dC0 != null) {
@@ -267,8 +294,7 @@ public final class RecurrentNetwork {
                 dLayerOutput = mask == null ? dLayerInput : dLayerInput.mul(mask);
             }
         }
-        return new Gradients(fromTimeMajor(order.unsort(dLayerInput)),
-                new RecurrentState(order.unsort(dH0), order.unsort(dC0)), new Parameters(config, dCells));
+        return dLayerInput;
     }
 
     /**

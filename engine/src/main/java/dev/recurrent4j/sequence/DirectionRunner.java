@@ -95,6 +95,30 @@ public final class DirectionRunner {
      */
     public static DirectionGradients backward(DirectionCache cache, INDArray dOutput, INDArray dFinalHidden,
             INDArray dFinalCell, long windowStart) {
+        long gateGradients = gateGradientElements(cache.cell, cache.layout.steps(), cache.layout.batch(),
+                cache.weights.weightIh().size(0));
+        return backward(cache, dOutput, dFinalHidden, dFinalCell, windowStart,
+                Nd4j.createUninitialized(cache.weights.dataType(), gateGradients));
+    }
+
+    /**
+     * The elements of memory {@link #backward} needs for the pre-activation gradients of {@code T} steps of
+     * {@code B} rows: {@code T*B*G*H}, twice that for a cell with a separate recurrent gradient (GRU).
+     */
+    public static long gateGradientElements(Cell cell, long steps, long batch, long gateWidth) {
+        return steps * batch * gateWidth * (cell.separateRecurrentGradient() ? 2 : 1);
+    }
+
+    /**
+     * {@link #backward(DirectionCache, INDArray, INDArray, INDArray, long)} with the memory for the pre-activation
+     * gradients lent by the caller, so that repeated calls reuse it (fresh native memory of this size costs a page
+     * fault per 4 KiB on first touch).
+     *
+     * @param gateGradientMemory a contiguous buffer of the weights' data type with at least
+     *     {@link #gateGradientElements} elements; overwritten, need not be initialised, free again on return
+     */
+    public static DirectionGradients backward(DirectionCache cache, INDArray dOutput, INDArray dFinalHidden,
+            INDArray dFinalCell, long windowStart, INDArray gateGradientMemory) {
         Cell cell = cache.cell;
         CellWeights weights = cache.weights;
         Direction direction = cache.buffers.direction;
@@ -107,8 +131,27 @@ public final class DirectionRunner {
         boolean lstm = cell.type().hasCellState();
         assert windowStart == 0 || direction == Direction.FORWARD : "truncation is defined for the forward direction";
 
-        INDArray dGates = Nd4j.zeros(type, steps, batch, gateWidth);
-        INDArray dGatesHh = cell.separateRecurrentGradient() ? Nd4j.zeros(type, steps, batch, gateWidth) : dGates;
+        // Pre-activation gradients in the lent memory: each step writes its active rows; the rows of sequences that
+        // already ended stay exactly 0 (the weight-gradient products below read them), so only then is it zeroed.
+        long gateElements = steps * batch * gateWidth;
+        long needed = gateGradientElements(cell, steps, batch, gateWidth);
+        if (gateGradientMemory.dataType() != type || gateGradientMemory.length() < needed
+                || !NativeBuffer.isContiguous(gateGradientMemory)) {
+            throw new IllegalArgumentException("gateGradientMemory: expected a contiguous " + type + " buffer of at "
+                    + "least " + needed + " elements but was " + gateGradientMemory.dataType() + " of "
+                    + gateGradientMemory.length());
+        }
+        INDArray gateMemory = gateGradientMemory.reshape(gateGradientMemory.length());
+        INDArray dGates = gateMemory.get(NDArrayIndex.interval(0, gateElements)).reshape(steps, batch, gateWidth);
+        INDArray dGatesHh = cell.separateRecurrentGradient()
+                ? gateMemory.get(NDArrayIndex.interval(gateElements, 2 * gateElements)).reshape(steps, batch, gateWidth)
+                : dGates;
+        if (!layout.isFull()) {
+            dGates.assign(0.0);
+            if (dGatesHh != dGates) {
+                dGatesHh.assign(0.0);
+            }
+        }
         INDArray dH = dFinalHidden == null ? Nd4j.zeros(type, batch, hidden) : dFinalHidden.dup('c');
         INDArray dC = !lstm ? null : dFinalCell == null ? Nd4j.zeros(type, batch, hidden) : dFinalCell.dup('c');
         NativeBuffer dGatesMemory = NativeBuffer.of(dGates);
@@ -162,7 +205,9 @@ public final class DirectionRunner {
             Blas.gemm(ones, false, dGatesFlat, false, 1.0, 0.0, dWeights.biasIh().reshape(1, gateWidth));
             Blas.gemm(ones, false, dGatesHhFlat, false, 1.0, 0.0, dWeights.biasHh().reshape(1, gateWidth));
         }
-        INDArray dInput = Nd4j.zeros(type, steps, batch, cache.input.size(2));
+        // dx before the window is 0; from the window on the product below writes every element
+        INDArray dInput = windowStart == 0 ? Nd4j.createUninitialized(type, steps, batch, cache.input.size(2))
+                : Nd4j.zeros(type, steps, batch, cache.input.size(2));
         INDArray dInputFlat = slab(dInput.reshape(steps * batch, cache.input.size(2)), firstRow, lastRow);
         Blas.gemm(dGatesFlat, false, weights.weightIh(), false, 1.0, 0.0, dInputFlat);
         return new DirectionGradients(dInput, dH, dC, dWeights);

@@ -248,6 +248,30 @@ class EquivalenceTest {
     }
 
     /**
+     * backward reuses its memory for the pre-activation gradients across calls: a padded batch after a full one
+     * (whose gradients filled that memory) gets bit for bit what a network that never ran backward gets.
+     */
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void backwardAfterAnotherBackwardEqualsAFirstBackward(CellType cell) {
+        RecurrentConfig config = config(cell).withLayers(2).withBidirectional(true);
+        RecurrentNetwork used = RecurrentNetwork.initialize(config, 950 + cell.ordinal());
+        RecurrentNetwork fresh = RecurrentNetwork.fromTorchStateDict(config, used.toTorchStateDict());
+        Data full = Data.random(config, 960 + cell.ordinal(), T, B);
+        used.backward(used.forward(full.x(), full.initial(), null), full.dOutput(), full.dFinal());
+
+        Data padded = Data.random(config, 970 + cell.ordinal(), T, B);
+        Gradients afterFull = used.backward(used.forward(padded.x(), padded.initial(), LENGTHS), padded.dOutput(),
+                padded.dFinal());
+        Gradients first = fresh.backward(fresh.forward(padded.x(), padded.initial(), LENGTHS), padded.dOutput(),
+                padded.dFinal());
+
+        assertClose(cell + " dx", first.input(), afterFull.input(), 0);
+        assertStatesClose(cell + " d initial state", first.initialState(), afterFull.initialState(), 0);
+        assertParametersClose(cell + " grad", first.byTorchName(), afterFull.byTorchName(), 0);
+    }
+
+    /**
      * Running T1 steps, then T2 steps from {@code finalState()} of the first segment, equals one forward over the
      * T1+T2 steps; with variable lengths the second segment's lengths are what remains of each sequence.
      */
