@@ -48,4 +48,9 @@ final class Checks {
     static double maxError(INDArray actual, INDArray expected) {
         return Transforms.abs(actual.castTo(expected.dataType()).sub(expected), false).maxNumber().doubleValue();
     }
+
+    /** max |actual - expected| / max |expected|: float32 results summed in another order differ by ~1e-6 of it. */
+    static double relativeError(INDArray actual, INDArray expected) {
+        return maxError(actual, expected) / expected.amaxNumber().doubleValue();
+    }
 }

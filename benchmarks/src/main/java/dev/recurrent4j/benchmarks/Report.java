@@ -40,7 +40,7 @@ public final class Report {
     static final String DL4J = "dl4j";
     static final String FUSED = "fused";
     private static final List<String> CLASS_ORDER = List.of("ForwardBenchmark", "ForwardBackwardBenchmark",
-            "StreamingStepBenchmark", "FusedOpBenchmark");
+            "StreamingStepBenchmark", "FusedOpBenchmark", "FusedOpBackwardBenchmark");
 
     private Report() {
     }
