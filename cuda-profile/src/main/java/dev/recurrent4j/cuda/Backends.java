@@ -1,5 +1,6 @@
 package dev.recurrent4j.cuda;
 
+import dev.recurrent4j.tensor.NativeEnvironment;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -75,9 +76,10 @@ public final class Backends {
             }
         } else {
             lines.add("device: CPU, " + info.getOrDefault("cores", Runtime.getRuntime().availableProcessors())
-                    + " cores, BLAS " + info.getOrDefault("blas.vendor", "?") + "; OMP_WAIT_POLICY="
+                    + " cores, BLAS " + info.getOrDefault("blas.vendor", "?") + "; exported OMP_WAIT_POLICY="
                     + System.getenv("OMP_WAIT_POLICY") + ", OPENBLAS_THREAD_TIMEOUT="
-                    + System.getenv("OPENBLAS_THREAD_TIMEOUT"));
+                    + System.getenv("OPENBLAS_THREAD_TIMEOUT") + "; set by the engine: "
+                    + NativeEnvironment.applied());
         }
         return lines;
     }
