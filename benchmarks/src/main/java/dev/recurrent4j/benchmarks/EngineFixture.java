@@ -54,8 +54,11 @@ final class EngineFixture {
         return inference.run(x, null, null);
     }
 
+    /** Forward, full BPTT, then the forward result closed, as a training loop does (its caches' memory reused). */
     Gradients forwardBackward() {
-        return network.backward(network.forward(x, null, null), dOutput, null);
+        try (ForwardResult forward = network.forward(x, null, null)) {
+            return network.backward(forward, dOutput, null);
+        }
     }
 
     /** The inference output equals the training forward's, bit for bit (the engine promises it). */

@@ -1,7 +1,6 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
-import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.model.Gradients;
 import dev.recurrent4j.model.RecurrentNetwork;
 import java.util.LinkedHashMap;
@@ -11,7 +10,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -121,80 +119,46 @@ public class FusedOpBackwardBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             EngineFixture engine = new EngineFixture(cell, shape, 1);
-            CellWeights weights = engine.network.parameters().get(0, 0);
+            LibNd4jRecurrentOps ops = new LibNd4jRecurrentOps(cell, engine.network.parameters().get(0, 0),
+                    shape.batch);
             long hidden = shape.hiddenSize;
             long gateWidth = cell.gates() * hidden;
-            INDArray weightIh = weights.weightIh().transpose().dup('c');
-            INDArray weightHh = weights.weightHh().transpose().dup('c');
             output = Nd4j.create(DataType.FLOAT, shape.steps, shape.batch, hidden);
             dInput = Nd4j.create(DataType.FLOAT, shape.steps, shape.batch, shape.inputSize);
             INDArray dWeightIh = Nd4j.create(DataType.FLOAT, shape.inputSize, gateWidth);
             INDArray dWeightHh = Nd4j.create(DataType.FLOAT, hidden, gateWidth);
             INDArray dBias = Nd4j.create(DataType.FLOAT, gateWidth);
-            switch (cell) {
-                case LSTM -> {
-                    INDArray bias = weights.biasIh().add(weights.biasHh());
-                    forwardOp = DynamicCustomOp.builder("lstmLayer")
-                            .addInputs(engine.x, weightIh, weightHh, bias)
-                            .addOutputs(output)
-                            .addIntegerArguments(0, 0, 2, 0, 0)
-                            .addBooleanArguments(true, false, false, false, false, true, false, false)
-                            .addFloatingPointArguments(0.0)
-                            .build();
-                    backwardOp = DynamicCustomOp.builder("lstmLayer_bp")
-                            .addInputs(engine.x, weightIh, weightHh, bias, engine.dOutput)
-                            .addOutputs(dInput, dWeightIh, dWeightHh, dBias)
-                            .addIntegerArguments(0, 0, 2, 0, 0)
-                            .addBooleanArguments(true, false, false, false, false, true, false, false)
-                            .addFloatingPointArguments(0.0)
-                            .build();
-                    Nd4j.exec(forwardOp);
-                    Checks.close("lstmLayer output vs recurrent4j", output, engine.forward().output(), 1e-4);
-                    Nd4j.exec(backwardOp);
-                    Gradients ours = engine.forwardBackward();
-                    Map<String, Double> errors = compare("lstmLayer_bp", ours, dInput, dWeightIh, dWeightHh, dBias);
-                    System.out.println("lstmLayer_bp vs recurrent4j, max |fused - ours| / max |ours|: " + errors);
-                    errors.forEach((name, error) -> {
-                        if (!(error <= LSTM_TOLERANCE)) {
-                            throw new IllegalStateException("lstmLayer_bp " + name + " vs recurrent4j: max |error| "
-                                    + "/ max |recurrent4j| = " + error + " exceeds " + LSTM_TOLERANCE);
-                        }
-                    });
-                }
-                case GRU -> {
-                    INDArray biasHhNoN = weights.biasHh().dup();
-                    biasHhNoN.get(NDArrayIndex.interval(2 * hidden, 3 * hidden)).assign(0.0);
-                    INDArray bias = weights.biasIh().add(biasHhNoN);
-                    INDArray h0 = Nd4j.zeros(DataType.FLOAT, shape.batch, hidden);
-                    INDArray dH0 = Nd4j.create(DataType.FLOAT, shape.batch, hidden);
-                    forwardOp = DynamicCustomOp.builder("gru")
-                            .addInputs(engine.x, h0, weightIh, weightHh, bias)
-                            .addOutputs(output)
-                            .build();
-                    backwardOp = DynamicCustomOp.builder("gru_bp")
-                            .addInputs(engine.x, h0, weightIh, weightHh, bias, engine.dOutput)
-                            .addOutputs(dInput, dH0, dWeightIh, dWeightHh, dBias)
-                            .build();
-                    Map<String, INDArray> stateDict = new LinkedHashMap<>(engine.network.toTorchStateDict());
-                    stateDict.put("bias_hh_l0", biasHhNoN);
-                    RecurrentNetwork reference = RecurrentNetwork.fromTorchStateDict(engine.network.config(),
-                            stateDict);
-                    Nd4j.exec(forwardOp);
-                    Checks.shape("gru output", output, shape.steps, shape.batch, hidden);
-                    Checks.finite("gru output", output);
-                    System.out.println("gru: max |gru - recurrent4j with b_hn=0| = "
-                            + Checks.maxError(output, reference.forward(engine.x, null, null).output()));
-                    Nd4j.exec(backwardOp);
-                    Gradients ours = reference.backward(reference.forward(engine.x, null, null), engine.dOutput,
-                            null);
-                    Map<String, Double> errors = compare("gru_bp", ours, dInput, dWeightIh, dWeightHh, dBias);
-                    errors.put("dH0", Checks.relativeError(dH0, ours.initialState().h().slice(0)));
-                    System.out.println("gru_bp vs recurrent4j with b_hn=0, max |fused - ours| / max |ours|: "
-                            + errors + " (about 1e-6: the same gradients; large: gru_bp is not the gradient of the "
-                            + "gru forward, timed anyway as the same amount of work)");
-                }
-                default -> throw new IllegalArgumentException("cell: libnd4j has fused lstmLayer_bp and gru_bp ops, "
-                        + "not " + cell);
+            forwardOp = ops.forward(engine.x, output);
+            if (cell == CellType.LSTM) {
+                backwardOp = ops.backward(engine.x, engine.dOutput, dInput, dWeightIh, dWeightHh, dBias);
+                Nd4j.exec(forwardOp);
+                Checks.close("lstmLayer output vs recurrent4j", output, engine.forward().output(), 1e-4);
+                Nd4j.exec(backwardOp);
+                Gradients ours = engine.forwardBackward();
+                Map<String, Double> errors = compare("lstmLayer_bp", ours, dInput, dWeightIh, dWeightHh, dBias);
+                System.out.println("lstmLayer_bp vs recurrent4j, max |fused - ours| / max |ours|: " + errors);
+                errors.forEach((name, error) -> {
+                    if (!(error <= LSTM_TOLERANCE)) {
+                        throw new IllegalStateException("lstmLayer_bp " + name + " vs recurrent4j: max |error| "
+                                + "/ max |recurrent4j| = " + error + " exceeds " + LSTM_TOLERANCE);
+                    }
+                });
+            } else {
+                INDArray dH0 = Nd4j.create(DataType.FLOAT, shape.batch, hidden);
+                backwardOp = ops.backward(engine.x, engine.dOutput, dInput, dH0, dWeightIh, dWeightHh, dBias);
+                RecurrentNetwork reference = LibNd4jRecurrentOps.gruReference(engine.network);
+                Nd4j.exec(forwardOp);
+                Checks.shape("gru output", output, shape.steps, shape.batch, hidden);
+                Checks.finite("gru output", output);
+                System.out.println("gru: max |gru - recurrent4j with b_hn=0| = "
+                        + Checks.maxError(output, reference.forward(engine.x, null, null).output()));
+                Nd4j.exec(backwardOp);
+                Gradients ours = reference.backward(reference.forward(engine.x, null, null), engine.dOutput, null);
+                Map<String, Double> errors = compare("gru_bp", ours, dInput, dWeightIh, dWeightHh, dBias);
+                errors.put("dH0", Checks.relativeError(dH0, ours.initialState().h().slice(0)));
+                System.out.println("gru_bp vs recurrent4j with b_hn=0, max |fused - ours| / max |ours|: "
+                        + errors + " (about 1e-6: the same gradients; large: gru_bp is not the gradient of the "
+                        + "gru forward, timed anyway as the same amount of work)");
             }
         }
 

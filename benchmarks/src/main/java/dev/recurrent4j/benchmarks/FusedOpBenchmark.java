@@ -1,18 +1,13 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
-import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.infer.SequenceOutput;
 import dev.recurrent4j.model.ForwardResult;
-import dev.recurrent4j.model.RecurrentNetwork;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -93,45 +88,22 @@ public class FusedOpBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             EngineFixture engine = new EngineFixture(cell, shape, 1);
-            CellWeights weights = engine.network.parameters().get(0, 0);
+            LibNd4jRecurrentOps ops = new LibNd4jRecurrentOps(cell, engine.network.parameters().get(0, 0),
+                    shape.batch);
             output = Nd4j.create(DataType.FLOAT, shape.steps, shape.batch, shape.hiddenSize);
-            INDArray weightIh = weights.weightIh().transpose().dup('c');
-            INDArray weightHh = weights.weightHh().transpose().dup('c');
-            switch (cell) {
-                case LSTM -> {
-                    op = DynamicCustomOp.builder("lstmLayer")
-                            .addInputs(engine.x, weightIh, weightHh, weights.biasIh().add(weights.biasHh()))
-                            .addOutputs(output)
-                            .addIntegerArguments(0, 0, 2, 0, 0)
-                            .addBooleanArguments(true, false, false, false, false, true, false, false)
-                            .addFloatingPointArguments(0.0)
-                            .build();
-                    Nd4j.exec(op);
-                    double error = Checks.close("lstmLayer vs recurrent4j", output, engine.forward().output(), 1e-4);
-                    System.out.println("lstmLayer: max |lstmLayer - recurrent4j| = " + error);
-                }
-                case GRU -> {
-                    long hidden = shape.hiddenSize;
-                    INDArray biasHhNoN = weights.biasHh().dup();
-                    biasHhNoN.get(NDArrayIndex.interval(2 * hidden, 3 * hidden)).assign(0.0);
-                    op = DynamicCustomOp.builder("gru")
-                            .addInputs(engine.x, Nd4j.zeros(DataType.FLOAT, shape.batch, hidden), weightIh, weightHh,
-                                    weights.biasIh().add(biasHhNoN))
-                            .addOutputs(output)
-                            .build();
-                    Nd4j.exec(op);
-                    Checks.shape("gru output", output, shape.steps, shape.batch, hidden);
-                    Checks.finite("gru output", output);
-                    Map<String, INDArray> stateDict = new LinkedHashMap<>(engine.network.toTorchStateDict());
-                    stateDict.put("bias_hh_l0", biasHhNoN);
-                    ForwardResult reference = RecurrentNetwork.fromTorchStateDict(engine.network.config(), stateDict)
-                            .forward(engine.x, null, null);
-                    System.out.println("gru: max |gru - recurrent4j with b_hn=0| = "
-                            + Checks.maxError(output, reference.output())
-                            + " (about 1e-6: the same function; large: M2.1's gru is another GRU variant)");
-                }
-                default -> throw new IllegalArgumentException("cell: libnd4j has fused lstmLayer and gru ops, not "
-                        + cell);
+            op = ops.forward(engine.x, output);
+            Nd4j.exec(op);
+            if (cell == CellType.LSTM) {
+                double error = Checks.close("lstmLayer vs recurrent4j", output, engine.forward().output(), 1e-4);
+                System.out.println("lstmLayer: max |lstmLayer - recurrent4j| = " + error);
+            } else {
+                Checks.shape("gru output", output, shape.steps, shape.batch, shape.hiddenSize);
+                Checks.finite("gru output", output);
+                ForwardResult reference = LibNd4jRecurrentOps.gruReference(engine.network).forward(engine.x, null,
+                        null);
+                System.out.println("gru: max |gru - recurrent4j with b_hn=0| = "
+                        + Checks.maxError(output, reference.output())
+                        + " (about 1e-6: the same function; large: M2.1's gru is another GRU variant)");
             }
         }
     }

@@ -4,9 +4,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The result of {@link SequenceModel#forward}: the head's outputs, the recurrent network's final state, and
- * (internally) what {@link SequenceModel#backward} needs. Pass it back to the model that produced it.
+ * (internally) what {@link SequenceModel#backward} needs. Pass it back to the model that produced it; close it once
+ * its backward is done, so that the next forward reuses the memory of its caches ({@link ForwardResult#close()}).
  */
-public final class ModelForward {
+public final class ModelForward implements AutoCloseable {
     private final INDArray output;
     final SequenceModel model;
     final SequenceBatch batch;
@@ -50,5 +51,14 @@ public final class ModelForward {
     /** The batch this forward ran on. */
     public SequenceBatch batch() {
         return batch;
+    }
+
+    /**
+     * Hands the recurrent caches' memory back to the model's network (see {@link ForwardResult#close()}); the
+     * outputs and final state stay valid, backward no longer accepts this result.
+     */
+    @Override
+    public void close() {
+        recurrent.close();
     }
 }

@@ -9,10 +9,12 @@ import dev.recurrent4j.sequence.DirectionCache;
 import dev.recurrent4j.sequence.DirectionGradients;
 import dev.recurrent4j.sequence.DirectionRunner;
 import dev.recurrent4j.tensor.Shapes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,10 +52,12 @@ public final class RecurrentNetwork {
     private final RecurrentConfig config;
     private final Parameters parameters;
     /**
-     * Memory {@link #backward} lends its runners for the pre-activation gradients, reused across calls (fresh native
-     * memory costs a page fault per 4 KiB on first touch): at most two buffers, for two threads at once.
+     * Arrays {@link #backward} lends its runners for the pre-activation gradients, reused across calls (fresh native
+     * memory costs a page fault per 4 KiB on first touch): at most two sets, for two threads at once.
      */
-    private final ArrayBlockingQueue<INDArray> gateGradientScratch = new ArrayBlockingQueue<>(2);
+    private final ArrayBlockingQueue<Queue<INDArray>> gateGradientScratch = new ArrayBlockingQueue<>(2);
+    /** The cache arrays of closed forward results, for the next {@link #forward} (see {@link ForwardResult#close}). */
+    private final ArrayBlockingQueue<List<INDArray>> cacheScratch = new ArrayBlockingQueue<>(2);
 
     private RecurrentNetwork(RecurrentConfig config, Parameters parameters) {
         this.config = config;
@@ -162,6 +166,9 @@ public final class RecurrentNetwork {
         List<DirectionCache> caches = new ArrayList<>();
         List<INDArray> dropoutMasks = new ArrayList<>();
         int directions = config.directions();
+        // The cache arrays of a closed result, reused in the order it took them (where the shapes match).
+        List<INDArray> closedCaches = cacheScratch.poll();
+        Queue<INDArray> reusable = closedCaches == null ? null : new ArrayDeque<>(closedCaches);
         for (int layer = 0; layer < config.numLayers(); layer++) {
             List<INDArray> outputs = new ArrayList<>();
             for (int direction = 0; direction < directions; direction++) {
@@ -169,7 +176,7 @@ public final class RecurrentNetwork {
                 DirectionCache cache = DirectionRunner.forward(config.cell().cell(), parameters.get(layer, direction),
                         layerInput, stateOrZeros(h0, index, batch), config.cell().hasCellState()
                                 ? stateOrZeros(c0, index, batch) : null,
-                        layout, direction == 0 ? Direction.FORWARD : Direction.REVERSE);
+                        layout, direction == 0 ? Direction.FORWARD : Direction.REVERSE, reusable);
                 caches.add(cache);
                 outputs.add(cache.output());
             }
@@ -188,7 +195,7 @@ public final class RecurrentNetwork {
         RecurrentState finalState = new RecurrentState(
                 order.unsort(stack(caches, DirectionCache::finalHidden, batch)),
                 config.cell().hasCellState() ? order.unsort(stack(caches, DirectionCache::finalCell, batch)) : null);
-        return new ForwardResult(output, finalState, this, List.copyOf(caches), dropoutMasks, order);
+        return new ForwardResult(output, finalState, this, List.copyOf(caches), dropoutMasks, order, cacheScratch);
     }
 
     /**
@@ -250,17 +257,13 @@ public final class RecurrentNetwork {
         INDArray dH0 = Nd4j.zeros(type, (long) config.numLayers() * directions, batch, config.hiddenSize());
         INDArray dC0 = config.cell().hasCellState() ? dH0.ulike().assign(0.0) : null;
         INDArray dLayerInput;
-        long gateGradients = DirectionRunner.gateGradientElements(config.cell().cell(), forward.steps(), batch,
-                (long) config.cell().gates() * config.hiddenSize());
-        INDArray scratch = gateGradientScratch.poll();
-        if (scratch == null || scratch.length() < gateGradients) {
-            scratch = Nd4j.createUninitialized(type, gateGradients);
-        }
+        Queue<INDArray> pooled = gateGradientScratch.poll();
+        Queue<INDArray> scratch = pooled != null ? pooled : new ArrayDeque<>(2);
         try {
             dLayerInput = backwardLayers(forward, dLayerOutput, dHFinal, dCFinal, windowStart, dCells, dH0, dC0,
                     scratch);
         } finally {
-            gateGradientScratch.offer(scratch); // when the pool is full, the buffer is dropped and collected
+            gateGradientScratch.offer(scratch); // when the pool is full, the arrays are dropped and collected
         }
         return new Gradients(fromTimeMajor(order.unsort(dLayerInput)),
                 new RecurrentState(order.unsort(dH0), order.unsort(dC0)), new Parameters(config, dCells));
@@ -268,7 +271,7 @@ public final class RecurrentNetwork {
 
     /** Every layer and direction in reverse, writing {@code dCells}, {@code dH0} and {@code dC0}; returns dL/dx. */
     private INDArray backwardLayers(ForwardResult forward, INDArray dLayerOutput, INDArray dHFinal, INDArray dCFinal,
-            long windowStart, List<CellWeights> dCells, INDArray dH0, INDArray dC0, INDArray scratch) {
+            long windowStart, List<CellWeights> dCells, INDArray dH0, INDArray dC0, Queue<INDArray> scratch) {
         int directions = config.directions();
         INDArray dLayerInput = null;
         for (int layer = config.numLayers() - 1; layer >= 0; layer--) {
@@ -357,6 +360,10 @@ public final class RecurrentNetwork {
         if (forward == null || forward.network != this) {
             throw new IllegalArgumentException("forward: expected the result of this network's forward but was "
                     + (forward == null ? "null" : "the result of another network"));
+        }
+        if (forward.isClosed()) {
+            throw new IllegalArgumentException("forward: expected an open result but it was closed (close() hands "
+                    + "its caches back for reuse); run forward again");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.recurrent4j.sequence;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -36,6 +37,14 @@ public final class DirectionCache {
     /** {@code [B, H]} the hidden state after each sequence's last step in this direction; a view, do not mutate. */
     public INDArray finalHidden() {
         return buffers.states.slice(buffers.direction.finalIndex(layout.steps()));
+    }
+
+    /**
+     * The large arrays this cache holds for backward (gates, states, ...), for a later forward to reuse once the
+     * caller is done with this cache (see {@link DirectionRunner#forward} with reusable arrays).
+     */
+    public List<INDArray> caches() {
+        return buffers.caches();
     }
 
     /** {@code [B, H]} the LSTM cell state after each sequence's last step; {@code null} for other cells. */

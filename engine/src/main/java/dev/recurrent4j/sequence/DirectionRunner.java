@@ -11,6 +11,7 @@ import dev.recurrent4j.cell.StepGradients;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import java.util.Queue;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -35,6 +36,18 @@ public final class DirectionRunner {
      */
     public static DirectionCache forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
             BatchLayout layout, Direction direction) {
+        return forward(cell, weights, input, h0, c0, layout, direction, null);
+    }
+
+    /**
+     * {@link #forward(Cell, CellWeights, INDArray, INDArray, INDArray, BatchLayout, Direction)} reusing the cache
+     * arrays of an earlier call (fresh native memory costs a page fault per 4 KiB on first touch).
+     *
+     * @param reusable arrays from {@link DirectionCache#caches()} of results the caller no longer needs, taken in
+     *     order where they have the shape needed; {@code null} for new arrays only
+     */
+    public static DirectionCache forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
+            BatchLayout layout, Direction direction, Queue<INDArray> reusable) {
         long steps = input.size(0);
         long batch = input.size(1);
         long inputSize = input.size(2);
@@ -45,7 +58,7 @@ public final class DirectionRunner {
         assert layout.steps() == steps && layout.batch() == batch;
 
         StepBuffers buffers = new StepBuffers(weights, direction, steps, batch, lstm,
-                cell.separateRecurrentGradient());
+                cell.separateRecurrentGradient(), reusable);
         INDArray states = buffers.states;
         INDArray cellStates = buffers.cellStates;
 
@@ -95,30 +108,18 @@ public final class DirectionRunner {
      */
     public static DirectionGradients backward(DirectionCache cache, INDArray dOutput, INDArray dFinalHidden,
             INDArray dFinalCell, long windowStart) {
-        long gateGradients = gateGradientElements(cache.cell, cache.layout.steps(), cache.layout.batch(),
-                cache.weights.weightIh().size(0));
-        return backward(cache, dOutput, dFinalHidden, dFinalCell, windowStart,
-                Nd4j.createUninitialized(cache.weights.dataType(), gateGradients));
+        return backward(cache, dOutput, dFinalHidden, dFinalCell, windowStart, null);
     }
 
     /**
-     * The elements of memory {@link #backward} needs for the pre-activation gradients of {@code T} steps of
-     * {@code B} rows: {@code T*B*G*H}, twice that for a cell with a separate recurrent gradient (GRU).
-     */
-    public static long gateGradientElements(Cell cell, long steps, long batch, long gateWidth) {
-        return steps * batch * gateWidth * (cell.separateRecurrentGradient() ? 2 : 1);
-    }
-
-    /**
-     * {@link #backward(DirectionCache, INDArray, INDArray, INDArray, long)} with the memory for the pre-activation
-     * gradients lent by the caller, so that repeated calls reuse it (fresh native memory of this size costs a page
-     * fault per 4 KiB on first touch).
+     * {@link #backward(DirectionCache, INDArray, INDArray, INDArray, long)} with reusable memory for the
+     * pre-activation gradients {@code [T, B, G*H]} (two for the GRU): taken from {@code scratch} where an array has
+     * that shape, and put back at the end for the next call (the next layer, or the next backward).
      *
-     * @param gateGradientMemory a contiguous buffer of the weights' data type with at least
-     *     {@link #gateGradientElements} elements; overwritten, need not be initialised, free again on return
+     * @param scratch arrays this method may overwrite and leaves there; {@code null} for new arrays only
      */
     public static DirectionGradients backward(DirectionCache cache, INDArray dOutput, INDArray dFinalHidden,
-            INDArray dFinalCell, long windowStart, INDArray gateGradientMemory) {
+            INDArray dFinalCell, long windowStart, Queue<INDArray> scratch) {
         Cell cell = cache.cell;
         CellWeights weights = cache.weights;
         Direction direction = cache.buffers.direction;
@@ -131,21 +132,11 @@ public final class DirectionRunner {
         boolean lstm = cell.type().hasCellState();
         assert windowStart == 0 || direction == Direction.FORWARD : "truncation is defined for the forward direction";
 
-        // Pre-activation gradients in the lent memory: each step writes its active rows; the rows of sequences that
+        // Pre-activation gradients in reused memory: each step writes its active rows; the rows of sequences that
         // already ended stay exactly 0 (the weight-gradient products below read them), so only then is it zeroed.
-        long gateElements = steps * batch * gateWidth;
-        long needed = gateGradientElements(cell, steps, batch, gateWidth);
-        if (gateGradientMemory.dataType() != type || gateGradientMemory.length() < needed
-                || !NativeBuffer.isContiguous(gateGradientMemory)) {
-            throw new IllegalArgumentException("gateGradientMemory: expected a contiguous " + type + " buffer of at "
-                    + "least " + needed + " elements but was " + gateGradientMemory.dataType() + " of "
-                    + gateGradientMemory.length());
-        }
-        INDArray gateMemory = gateGradientMemory.reshape(gateGradientMemory.length());
-        INDArray dGates = gateMemory.get(NDArrayIndex.interval(0, gateElements)).reshape(steps, batch, gateWidth);
-        INDArray dGatesHh = cell.separateRecurrentGradient()
-                ? gateMemory.get(NDArrayIndex.interval(gateElements, 2 * gateElements)).reshape(steps, batch, gateWidth)
-                : dGates;
+        INDArray dGates = StepBuffers.take(scratch, type, steps, batch, gateWidth);
+        INDArray dGatesHh = cell.separateRecurrentGradient() ? StepBuffers.take(scratch, type, steps, batch,
+                gateWidth) : dGates;
         if (!layout.isFull()) {
             dGates.assign(0.0);
             if (dGatesHh != dGates) {
@@ -210,6 +201,12 @@ public final class DirectionRunner {
                 : Nd4j.zeros(type, steps, batch, cache.input.size(2));
         INDArray dInputFlat = slab(dInput.reshape(steps * batch, cache.input.size(2)), firstRow, lastRow);
         Blas.gemm(dGatesFlat, false, weights.weightIh(), false, 1.0, 0.0, dInputFlat);
+        if (scratch != null) { // free again: the next call may overwrite them
+            scratch.offer(dGates);
+            if (dGatesHh != dGates) {
+                scratch.offer(dGatesHh);
+            }
+        }
         return new DirectionGradients(dInput, dH, dC, dWeights);
     }
 

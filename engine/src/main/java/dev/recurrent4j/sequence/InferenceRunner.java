@@ -9,7 +9,6 @@ import dev.recurrent4j.tensor.NativeBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Runs one layer in one direction over a whole batch of sequences for inference: the same cells, the same
@@ -60,15 +59,8 @@ public final class InferenceRunner {
         assert layout.steps() == steps && layout.batch() == batch;
 
         // Native memory for the whole call, decided here: nothing below allocates an array.
-        long projections = steps * batch * gateWidth;
-        if (projectionMemory.dataType() != type || projectionMemory.length() < projections
-                || !NativeBuffer.isContiguous(projectionMemory)) {
-            throw new IllegalArgumentException("projectionMemory: expected a contiguous " + type + " buffer of at "
-                    + "least T*B*G*H=" + projections + " elements but was " + projectionMemory.dataType() + " of "
-                    + projectionMemory.length());
-        }
-        INDArray gates = projectionMemory.reshape(projectionMemory.length())
-                .get(NDArrayIndex.interval(0, projections)).reshape(steps, batch, gateWidth);
+        INDArray gates = NativeBuffer.lent("projectionMemory", projectionMemory, type, steps * batch * gateWidth)
+                .reshape(steps, batch, gateWidth);
         // every element of the output is written below unless some sequences are shorter than T
         INDArray output = layout.isFull() ? Nd4j.createUninitialized(type, steps, batch, hidden)
                 : Nd4j.zeros(type, steps, batch, hidden);

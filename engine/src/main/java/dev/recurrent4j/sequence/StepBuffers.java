@@ -4,6 +4,9 @@ import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepTensors;
 import dev.recurrent4j.tensor.MatrixRegion;
 import dev.recurrent4j.tensor.NativeBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,19 +43,23 @@ final class StepBuffers {
     private final MatrixRegion weightHh;
     private final MatrixRegion biasHh;
 
+    /**
+     * @param reusable arrays of an earlier call's caches, taken in order where one has the shape needed (and
+     *     dropped where not); {@code null} or empty for new arrays only
+     */
     StepBuffers(CellWeights weights, Direction direction, long steps, long batch, boolean cellState,
-            boolean hiddenProjection) {
+            boolean hiddenProjection, Queue<INDArray> reusable) {
         DataType type = weights.dataType();
         this.direction = direction;
         this.batch = batch;
         this.hidden = weights.hiddenSize();
         this.gateWidth = weights.weightHh().size(0);
-        // Uninitialized: every entry is written before it is read (inactive rows are never read).
-        this.gates = Nd4j.createUninitialized(type, steps, batch, gateWidth);
-        this.hiddenProjection = hiddenProjection ? Nd4j.createUninitialized(type, steps, batch, gateWidth) : null;
-        this.states = Nd4j.createUninitialized(type, steps + 1, batch, hidden);
-        this.cellStates = cellState ? Nd4j.createUninitialized(type, steps + 1, batch, hidden) : null;
-        this.tanhCellStates = cellState ? Nd4j.createUninitialized(type, steps, batch, hidden) : null;
+        // Uninitialized or reused: every entry is written before it is read (inactive rows are never read).
+        this.gates = take(reusable, type, steps, batch, gateWidth);
+        this.hiddenProjection = hiddenProjection ? take(reusable, type, steps, batch, gateWidth) : null;
+        this.states = take(reusable, type, steps + 1, batch, hidden);
+        this.cellStates = cellState ? take(reusable, type, steps + 1, batch, hidden) : null;
+        this.tanhCellStates = cellState ? take(reusable, type, steps, batch, hidden) : null;
         this.scratch = Nd4j.createUninitialized(type, batch, gateWidth);
         this.gatesMemory = NativeBuffer.of(gates);
         this.projectionMemory = hiddenProjection ? NativeBuffer.of(this.hiddenProjection) : null;
@@ -62,6 +69,27 @@ final class StepBuffers {
         this.scratchRegion = MatrixRegion.of(scratch);
         this.weightHh = MatrixRegion.of(weights.weightHh());
         this.biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
+    }
+
+    /** The caches backward reads, in the order this class takes them: what a later call may reuse. */
+    List<INDArray> caches() {
+        List<INDArray> caches = new ArrayList<>(5);
+        for (INDArray cache : new INDArray[] {gates, hiddenProjection, states, cellStates, tanhCellStates}) {
+            if (cache != null) {
+                caches.add(cache);
+            }
+        }
+        return caches;
+    }
+
+    /** The next reusable array if it is {@code [d0, d1, d2]} of {@code type}, else a new uninitialised one. */
+    static INDArray take(Queue<INDArray> reusable, DataType type, long d0, long d1, long d2) {
+        INDArray next = reusable == null ? null : reusable.poll();
+        if (next != null && next.dataType() == type && next.rank() == 3 && next.size(0) == d0 && next.size(1) == d1
+                && next.size(2) == d2) {
+            return next;
+        }
+        return Nd4j.createUninitialized(type, d0, d1, d2);
     }
 
     /** The regions of time step {@code t} restricted to its {@code b} active rows. */

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A contiguous 'c'-order array seen as raw memory, so that the hot loops can address sub-matrices by offset
@@ -41,9 +42,30 @@ public final class NativeBuffer {
         return new NativeBuffer(array);
     }
 
-    /** Whether {@code array} is 'c' order with element-wise stride 1, what {@link #of} accepts. */
+    /**
+     * Whether {@code array} is 'c' order with element-wise stride 1, what {@link #of} accepts. A vector counts in
+     * either order (ND4J marks the views it cuts from a vector 'f').
+     */
     public static boolean isContiguous(INDArray array) {
-        return array.ordering() == 'c' && (array.length() <= 1 || array.elementWiseStride() == 1);
+        return (array.ordering() == 'c' || array.rank() == 1) && (array.length() <= 1
+                || array.elementWiseStride() == 1);
+    }
+
+    /**
+     * Memory a caller lends for reuse across calls, checked and cut to size: the first {@code elements} of
+     * {@code memory} as a flat view (its contents undefined).
+     *
+     * @param name the argument's name, for the exception
+     * @throws IllegalArgumentException unless {@code memory} is a contiguous buffer of {@code type} with at least
+     *     {@code elements} elements
+     */
+    public static INDArray lent(String name, INDArray memory, DataType type, long elements) {
+        if (memory.dataType() != type || memory.length() < elements || !isContiguous(memory)) {
+            throw new IllegalArgumentException(name + ": expected a contiguous " + type + " buffer of at least "
+                    + elements + " elements but was " + (isContiguous(memory) ? "" : "a non-contiguous ")
+                    + memory.dataType() + " of " + memory.length());
+        }
+        return memory.reshape(memory.length()).get(NDArrayIndex.interval(0, elements));
     }
 
     /** The wrapped array. */

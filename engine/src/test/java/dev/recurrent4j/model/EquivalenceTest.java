@@ -272,6 +272,43 @@ class EquivalenceTest {
     }
 
     /**
+     * A closed forward result hands its caches' memory to the next forward: that forward and its backward equal a
+     * fresh network's bit for bit, the closed result's outputs and final state are untouched by the reuse, and
+     * backward refuses the closed result.
+     */
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void forwardReusingAClosedResultsCachesEqualsAFreshForward(CellType cell) {
+        RecurrentConfig config = config(cell).withLayers(2).withBidirectional(true);
+        RecurrentNetwork used = RecurrentNetwork.initialize(config, 980 + cell.ordinal());
+        RecurrentNetwork fresh = RecurrentNetwork.fromTorchStateDict(config, used.toTorchStateDict());
+        Data first = Data.random(config, 990 + cell.ordinal(), T, B);
+        ForwardResult closed = used.forward(first.x(), first.initial(), null);
+        INDArray closedOutput = closed.output().dup();
+        INDArray closedFinalH = closed.finalState().h().dup();
+        closed.close();
+        closed.close(); // twice: nothing more
+
+        Data second = Data.random(config, 995 + cell.ordinal(), T, B);
+        ForwardResult reused = used.forward(second.x(), second.initial(), LENGTHS);
+        ForwardResult expected = fresh.forward(second.x(), second.initial(), LENGTHS);
+        assertClose(cell + " output", expected.output(), reused.output(), 0);
+        assertStatesClose(cell + " final state", expected.finalState(), reused.finalState(), 0);
+        Gradients reusedGradients = used.backward(reused, second.dOutput(), second.dFinal());
+        Gradients expectedGradients = fresh.backward(expected, second.dOutput(), second.dFinal());
+        assertClose(cell + " dx", expectedGradients.input(), reusedGradients.input(), 0);
+        assertParametersClose(cell + " grad", expectedGradients.byTorchName(), reusedGradients.byTorchName(), 0);
+
+        assertClose(cell + " closed output", closedOutput, closed.output(), 0);
+        assertClose(cell + " closed final h", closedFinalH, closed.finalState().h(), 0);
+        assertTrue(closed.isClosed());
+        IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> used.backward(closed, first.dOutput(), first.dFinal()));
+        assertTrue(refused.getMessage().startsWith("forward: expected an open result but it was closed"),
+                refused.getMessage());
+    }
+
+    /**
      * Running T1 steps, then T2 steps from {@code finalState()} of the first segment, equals one forward over the
      * T1+T2 steps; with variable lengths the second segment's lengths are what remains of each sequence.
      */

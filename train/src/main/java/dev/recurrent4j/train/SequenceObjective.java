@@ -58,30 +58,33 @@ public final class SequenceObjective implements Objective<LabeledBatch> {
 
     @Override
     public Step trainStep(LabeledBatch batch, long seed) {
-        ModelForward forward = model.forward(batch.input(), initialState(batch), ForwardOptions.training(seed));
-        LossResult loss = loss(forward, batch);
-        ModelGradients g;
-        if (tbptt == null) {
-            g = model.backward(forward, loss.gradient(), null);
-        } else {
-            int steps = batch.input().steps();
-            if (steps > tbptt.forwardSteps()) {
-                throw new IllegalArgumentException("batch: expected at most k1=" + tbptt.forwardSteps()
-                        + " steps for truncated BPTT but was " + steps);
+        // closed after backward: the next step's forward reuses the memory of its caches
+        try (ModelForward forward = model.forward(batch.input(), initialState(batch), ForwardOptions.training(seed))) {
+            LossResult loss = loss(forward, batch);
+            ModelGradients g;
+            if (tbptt == null) {
+                g = model.backward(forward, loss.gradient(), null);
+            } else {
+                int steps = batch.input().steps();
+                if (steps > tbptt.forwardSteps()) {
+                    throw new IllegalArgumentException("batch: expected at most k1=" + tbptt.forwardSteps()
+                            + " steps for truncated BPTT but was " + steps);
+                }
+                g = model.backwardTruncated(forward, loss.gradient(), null, Math.min(tbptt.backwardSteps(), steps));
+                carried = forward.finalState();
             }
-            g = model.backwardTruncated(forward, loss.gradient(), null, Math.min(tbptt.backwardSteps(), steps));
-            carried = forward.finalState();
+            return new Step(g.parameters(), loss.metrics(), batch.items());
         }
-        return new Step(g.parameters(), loss.metrics(), batch.items());
     }
 
     @Override
     public Metrics evaluate(LabeledBatch batch) {
-        ModelForward forward = model.forward(batch.input(), initialState(batch), ForwardOptions.EVAL);
-        if (tbptt != null) {
-            carried = forward.finalState();
+        try (ModelForward forward = model.forward(batch.input(), initialState(batch), ForwardOptions.EVAL)) {
+            if (tbptt != null) {
+                carried = forward.finalState();
+            }
+            return loss(forward, batch).metrics();
         }
-        return loss(forward, batch).metrics();
     }
 
     /** The loss of a forward against the batch's targets. */
