@@ -61,6 +61,11 @@ final class EngineFixture {
         }
     }
 
+    /** The same without closing the forward result: every forward takes new memory for its caches. */
+    Gradients forwardBackwardUnclosed() {
+        return network.backward(network.forward(x, null, null), dOutput, null);
+    }
+
     /** The inference output equals the training forward's, bit for bit (the engine promises it). */
     void validateInference() {
         Checks.close("recurrent4j inference output vs training forward", forward().output(), infer().output(), 0.0);

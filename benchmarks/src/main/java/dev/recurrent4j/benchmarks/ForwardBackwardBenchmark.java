@@ -86,6 +86,12 @@ public class ForwardBackwardBenchmark {
         return state.fixture.forwardBackward();
     }
 
+    /** Without {@code ForwardResult.close()}: what reusing the caches' memory buys. */
+    @Benchmark
+    public Gradients recurrent4jUnclosed(Engine state) {
+        return state.fixture.forwardBackwardUnclosed();
+    }
+
     @Benchmark
     public INDArray floor(Floor state) {
         return state.floor.forwardBackward();

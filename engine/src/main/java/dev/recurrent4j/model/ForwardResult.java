@@ -13,8 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link RecurrentNetwork#backward} needs. Pass it back to the network that produced it.
  *
  * <p>The caches backward needs are large ({@code [T, B, G*H]} per layer and direction and more). {@link #close()}
- * hands their memory back to the network, whose next forward reuses it instead of new native memory (a page fault
- * per 4 KiB on first touch: a tenth of a training step at B=64, T=128, H=512). Closing is optional: an unclosed
+ * hands their arrays back to the network, whose next forward reuses them instead of new native memory (a page
+ * fault per 4 KiB on first touch; an LSTM forward+backward at B=64, T=128, I=256, H=512 measured 821 ms closing each
+ * result against 973 ms without, JMH, one run on 2 cores). Closing is optional: an unclosed
  * result's memory is collected like any other. A training loop closes each result once its backward is done:
  * <pre>{@code
  * try (ForwardResult forward = network.forward(x, null, lengths, options)) {
