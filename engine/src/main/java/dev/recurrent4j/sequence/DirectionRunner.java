@@ -8,10 +8,10 @@ import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.StepGradients;
+import java.util.Queue;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import java.util.Queue;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
