@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Which variables {@link NativeEnvironment} decides to set; the effect on a fresh JVM: {@code NativeEnvironmentProcessTest}. */
+/**
+ * Which variables {@link NativeEnvironment} decides to set; what they do to a fresh JVM is
+ * {@code NativeEnvironmentProcessTest}'s.
+ */
 class NativeEnvironmentTest {
 
     @Test
@@ -20,7 +23,8 @@ class NativeEnvironmentTest {
     @Test
     void theUsersOwnValueWins() {
         Map<String, String> planned = NativeEnvironment.plan(Map.of("OMP_WAIT_POLICY", "ACTIVE"), null);
-        assertEquals(Map.of("OPENBLAS_THREAD_TIMEOUT", NativeEnvironment.DEFAULTS.get("OPENBLAS_THREAD_TIMEOUT")), planned);
+        String timeout = NativeEnvironment.DEFAULTS.get("OPENBLAS_THREAD_TIMEOUT");
+        assertEquals(Map.of("OPENBLAS_THREAD_TIMEOUT", timeout), planned);
     }
 
     @Test
