@@ -4,7 +4,7 @@
 # average, and the CPU (in cores) used by JMH and its forks vs by every other process (load-sampler.py).
 #
 #   benchmarks/run-jmh.sh OUT_DIR NAME [JMH arguments...]
-#   OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 benchmarks/run-jmh.sh out passive ForwardBenchmark -p cell=LSTM
+#   OMP_WAIT_POLICY=ACTIVE benchmarks/run-jmh.sh out active ForwardBenchmark -p cell=LSTM   # exported values win
 #
 # writes OUT_DIR/NAME.json, OUT_DIR/NAME.log and OUT_DIR/NAME.load ("epoch load1 busy_cores ours_cores
 # others_cores"), and prints the wall time and the load. Environment variables reach JMH's forks unchanged.

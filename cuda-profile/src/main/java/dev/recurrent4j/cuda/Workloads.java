@@ -130,6 +130,11 @@ public final class Workloads {
             return reference;
         }
 
+        /** {@code [T, B, H]} float64: the reference network's output for {@link #x}. */
+        INDArray referenceOutput() {
+            return reference().forward(x.castTo(DataType.DOUBLE), null, null).output();
+        }
+
         String describeNetwork() {
             return spec.cell() + ", L=" + spec.layers() + ", " + spec.shape().describe();
         }
@@ -175,8 +180,7 @@ public final class Workloads {
 
         @Override
         public Check check() {
-            INDArray expected = fixture.reference().forward(fixture.x.castTo(DataType.DOUBLE), null, null)
-                    .output(); // [T, B, H] float64
+            INDArray expected = fixture.referenceOutput();
             return new Check("output vs the float64 engine", relativeError(expected,
                     model.run(fixture.x, null, null).output()), FLOAT32_TOLERANCE);
         }
@@ -198,10 +202,12 @@ public final class Workloads {
                     + fixture.describeNetwork();
         }
 
+        /** As a training loop: forward, backward, then the result closed so the next forward reuses its caches. */
         @Override
         public void iterate(PhaseClock clock) {
             ForwardResult result = clock.time("forward", () -> fixture.network.forward(fixture.x, null, null));
             clock.time("backward", () -> fixture.network.backward(result, fixture.dOutput, null));
+            result.close();
             last = result.output();
         }
 
@@ -342,8 +348,7 @@ public final class Workloads {
 
         @Override
         public Check check() {
-            INDArray expected = fixture.reference().forward(fixture.x.castTo(DataType.DOUBLE), null, null)
-                    .output(); // [T, B, H] float64
+            INDArray expected = fixture.referenceOutput();
             INDArray actual = half.forward(fixture.x.castTo(half.precision()), null).output(); // [T, B, H] half
             double unitRoundoff = half.precision() == DataType.HALF ? 0x1p-11 : 0x1p-8;
             return new Check("output vs the float64 engine (sanity bound " + (int) HALF_SANITY_UNITS
