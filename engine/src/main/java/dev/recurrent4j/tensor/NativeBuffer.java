@@ -42,13 +42,9 @@ public final class NativeBuffer {
         return new NativeBuffer(array);
     }
 
-    /**
-     * Whether {@code array} is 'c' order with element-wise stride 1, what {@link #of} accepts. A vector counts in
-     * either order (ND4J marks the views it cuts from a vector 'f').
-     */
+    /** Whether {@code array} is 'c' order with element-wise stride 1, what {@link #of} accepts. */
     public static boolean isContiguous(INDArray array) {
-        return (array.ordering() == 'c' || array.rank() == 1) && (array.length() <= 1
-                || array.elementWiseStride() == 1);
+        return array.ordering() == 'c' && (array.length() <= 1 || array.elementWiseStride() == 1);
     }
 
     /**
