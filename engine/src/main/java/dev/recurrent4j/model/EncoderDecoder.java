@@ -129,8 +129,12 @@ public final class EncoderDecoder {
         return parameters.toStateDict();
     }
 
-    /** What {@link #forward} returns: the decoder's logits and what backward needs. */
-    public static final class Forward {
+    /**
+     * What {@link #forward} returns: the decoder's logits and what backward needs. Close it once its backward is
+     * done, so that the next forward reuses the memory of the encoder's and decoder's caches
+     * ({@link ForwardResult#close()}).
+     */
+    public static final class Forward implements AutoCloseable {
         private final EncoderDecoder model;
         private final SequenceBatch source;
         private final ForwardResult encoded;
@@ -157,6 +161,15 @@ public final class EncoderDecoder {
         /** The decoder's forward. */
         public ModelForward decoder() {
             return decoded;
+        }
+
+        /** Hands the encoder's and decoder's cache memory back; backward no longer accepts this result. */
+        @Override
+        public void close() {
+            if (encoded != null) {
+                encoded.close();
+            }
+            decoded.close();
         }
     }
 

@@ -27,15 +27,19 @@ public final class Seq2SeqObjective implements Objective<Seq2SeqBatch> {
 
     @Override
     public Step trainStep(Seq2SeqBatch batch, long seed) {
-        EncoderDecoder.Forward forward = model.forward(batch.source(), batch.decoderInput(),
-                ForwardOptions.training(seed));
-        LossResult loss = SoftmaxCrossEntropy.perStep(forward.output(), batch.targets());
-        return new Step(model.backward(forward, loss.gradient()), loss.metrics(), batch.items());
+        // closed after backward: the next step's forward reuses the memory of its caches
+        try (EncoderDecoder.Forward forward = model.forward(batch.source(), batch.decoderInput(),
+                ForwardOptions.training(seed))) {
+            LossResult loss = SoftmaxCrossEntropy.perStep(forward.output(), batch.targets());
+            return new Step(model.backward(forward, loss.gradient()), loss.metrics(), batch.items());
+        }
     }
 
     @Override
     public Metrics evaluate(Seq2SeqBatch batch) {
-        EncoderDecoder.Forward forward = model.forward(batch.source(), batch.decoderInput(), ForwardOptions.EVAL);
-        return SoftmaxCrossEntropy.perStep(forward.output(), batch.targets()).metrics();
+        try (EncoderDecoder.Forward forward = model.forward(batch.source(), batch.decoderInput(),
+                ForwardOptions.EVAL)) {
+            return SoftmaxCrossEntropy.perStep(forward.output(), batch.targets()).metrics();
+        }
     }
 }
