@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Do libnd4j's fused forward+backward ops beat our forward + full BPTT? libnd4j 1.0.0-M2.1's {@code lstmLayer_bp}
- * and {@code gru_bp} custom ops (the whole time loop, forward and backward, in C++, one native call), built with
- * {@code DynamicCustomOp.builder} as in {@link FusedOpBenchmark} and executed on outputs allocated once, against our
+ * and {@code gru_bp} custom ops (the whole time loop, forward and backward, in C++, one native call), executed on
+ * outputs allocated once, against our
  * {@code backward(forward(x), dOutput, null)} ({@link EngineFixture#forwardBackward}: every parameter gradient and
  * dL/dx) and the {@link GemmFloor GEMM floor}'s forward and backward products in the same run.
  *
@@ -37,20 +37,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * though, and a training step needs them for its loss: {@code fusedWithForward} is what a training step on these
  * ops costs, the forward op ({@code lstmLayer} / {@code gru}) and then the {@code _bp} op (the forward twice).
  *
- * <p>Arguments, read in libnd4j's {@code ops/declarable/generic/nn/recurrent/lstmLayer.cpp} and {@code gru.cpp}
- * (deeplearning4j/deeplearning4j; the same in a 2020 version and a 2023 one, M2.1 of August 2022 lies between;
- * the checks below confirm them on M2.1's binary).
- * {@code lstmLayer_bp}: inputs x {@code [T, B, I]}, Wx {@code [I, 4H]}, Wr {@code [H, 4H]}, b {@code [4H]}, then
- * dL/dh {@code [T, B, H]} (after the optional seqLen, hI, cI, Wp, all absent here); integer and floating arguments
- * as {@code lstmLayer}'s (time-major, forward, sigmoid gates, tanh cell and output, no clipping); boolean arguments
- * hasBias and "dL/dh given for the whole sequence" only; outputs dL/dx, dL/dWx, dL/dWr, dL/db. Gate blocks i, f, g,
- * o as PyTorch's, so it gets our weights transposed and {@code b_ih + b_hh}, and {@code @Setup} throws unless every
- * gradient matches ours within 1e-3 of the largest entry (dL/db against our dL/db_ih, which equals dL/db_hh).
- * {@code gru_bp}: inputs x, h0 {@code [B, H]}, Wx {@code [I, 3H]}, Wh {@code [H, 3H]}, b {@code [3H]}, dL/dh
- * {@code [T, B, H]}; outputs dL/dx, dL/dh0, dL/dWx, dL/dWh, dL/db; gate blocks r, z, n. Its one bias has no
- * {@code b_hn} inside {@code r * (...)}; its forward equals our GRU with {@code b_hn = 0} (to ~2e-7), so that GRU's
- * gradients are the exact gradients of the op's forward, and {@code @Setup} prints the difference per gradient
- * without throwing.
+ * <p>The ops and their arguments: {@link LibNd4jRecurrentOps}. {@code @Setup} throws unless every LSTM gradient
+ * matches ours within 1e-3 of its largest entry (dL/db against our dL/db_ih, which equals dL/db_hh); for the GRU it
+ * compares with our GRU with {@code b_hn = 0}, whose gradients are the exact gradients of the op's forward (the
+ * forwards agree to ~2e-7), and prints the difference per gradient without throwing.
  *
  * <p><b>M2.1's {@code gru_bp} is not the gradient of its own {@code gru}.</b> At S4 its gradients differ from ours
  * by 1-5% of their largest entries. Central differences in double of the {@code gru} op itself (T=5, B=3, I=4, H=6,

@@ -23,20 +23,13 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Do libnd4j's fused recurrent ops beat our forward path? libnd4j 1.0.0-M2.1's {@code lstmLayer} and {@code gru}
- * custom ops (the whole time loop in C++, one native call), built with {@code DynamicCustomOp.builder} (the M2.1
- * Java wrapper {@code LSTMLayer} fails from plain arrays) and executed on preallocated outputs, against our
- * inference forward ({@code InferenceModel.run}: outputs and final states, no training caches, the same work as the
- * op) and the {@link GemmFloor GEMM floor} in the same run. Under the {@code nd4j-onednn-avx2} build of the suite,
- * libnd4j runs {@code lstmLayer} through oneDNN where its platform helper accepts the arguments.
- *
- * <p>Arguments, from libnd4j's op declarations. {@code lstmLayer}: inputs x {@code [T, B, I]}, Wx {@code [I, 4H]},
- * Wr {@code [H, 4H]}, b {@code [4H]}; integer args dataFormat 0 (time-major), direction 0 (forward), gate
- * activation 2 (sigmoid), cell and output activations 0 (tanh); boolean args hasBias, and retFullSeq only; cell
- * clip 0. Gate blocks i, f, g, o as PyTorch's, so it gets our weights transposed and {@code b_ih + b_hh}, and
- * {@code @Setup} checks it against our forward. {@code gru}: inputs x {@code [T, B, I]}, h0 {@code [B, H]}, Wx
- * {@code [I, 3H]}, Wh {@code [H, 3H]}, b {@code [3H]} (one bias: it has no {@code b_hn} inside {@code r * (...)}).
- * {@code @Setup} compares it with our GRU with {@code b_hn = 0} and prints the difference; a mismatch means M2.1's
- * op is another GRU variant (it is timed anyway, as the same amount of work).
+ * custom ops (the whole time loop in C++, one native call; built by {@link LibNd4jRecurrentOps}, which documents their
+ * arguments) executed on preallocated outputs, against our inference forward ({@code InferenceModel.run}: outputs and
+ * final states, no training caches, the same work as the op) and the {@link GemmFloor GEMM floor} in the same run.
+ * {@code @Setup} checks {@code lstmLayer} against our forward; it compares {@code gru} with our GRU with
+ * {@code b_hn = 0} and prints the difference (a mismatch would mean M2.1's op is another GRU variant; it is timed
+ * anyway, as the same amount of work). Under the {@code nd4j-onednn-avx2} build, {@code lstmLayer} fails in M2.1
+ * ("object is not initialized", from libnd4j's oneDNN helper) with the arguments that work on the other builds.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

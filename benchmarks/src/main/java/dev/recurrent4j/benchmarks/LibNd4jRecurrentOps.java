@@ -20,6 +20,21 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * gate blocks in PyTorch's order (LSTM i, f, g, o; GRU r, z, n). The LSTM gets {@code b_ih + b_hh}. The GRU op has
  * no {@code b_hn} inside {@code r * (...)}: it gets {@code b_ih + b_hh} with the n block of {@code b_hh} left out,
  * and {@link #gruReference} is our GRU with that block zeroed, which computes the same function.
+ *
+ * <p>Arguments, read in libnd4j's {@code ops/declarable/generic/nn/recurrent/lstmLayer.cpp} and {@code gru.cpp}
+ * (deeplearning4j/deeplearning4j; the same in a 2020 version and a 2023 one, M2.1 of August 2022 lies between; the
+ * benchmarks' {@code @Setup} checks confirm them on M2.1's binary):
+ * <ul>
+ *   <li>{@code lstmLayer}: inputs x {@code [T, B, I]}, Wx, Wr, b; integer arguments dataFormat 0 (time-major),
+ *       direction 0 (forward), gate activation 2 (sigmoid), cell and output activations 0 (tanh); boolean
+ *       arguments hasBias and retFullSeq only; cell clip 0; output {@code [T, B, H]}.
+ *   <li>{@code lstmLayer_bp}: the same inputs, then dL/dh {@code [T, B, H]} (after the optional seqLen, hI, cI, Wp,
+ *       all absent here), the same arguments ("dL/dh given for the whole sequence" in place of retFullSeq);
+ *       outputs dL/dx, dL/dWx, dL/dWr, dL/db.
+ *   <li>{@code gru}: inputs x, h0 {@code [B, H]}, Wx, Wh, b; output {@code [T, B, H]}.
+ *   <li>{@code gru_bp}: the same inputs, then dL/dh {@code [T, B, H]}; outputs dL/dx, dL/dh0, dL/dWx, dL/dWh,
+ *       dL/db.
+ * </ul>
  */
 final class LibNd4jRecurrentOps {
     /** lstmLayer's integer arguments: time-major, forward direction, sigmoid gates, tanh cell and output. */
