@@ -27,9 +27,7 @@ import picocli.CommandLine.Spec;
  * <p>Exit codes: 0 done and checked, 1 the check failed, 2 bad arguments (one line on stderr, before any work).
  */
 @Command(name = "recurrent4j-profile", mixinStandardHelpOptions = true, version = "recurrent4j-profile 0.1.0",
-        description = "Time one workload phase by phase under the loaded ND4J backend (CUDA under -Pcuda).",
-        subcommands = {ProfileRunner.Forward.class, ProfileRunner.Train.class, ProfileRunner.StreamSteps.class,
-                ProfileRunner.Half.class})
+        description = "Time one workload phase by phase under the loaded ND4J backend (CUDA under -Pcuda).")
 public final class ProfileRunner implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -88,46 +86,36 @@ public final class ProfileRunner implements Callable<Integer> {
         boolean noCheck;
     }
 
+    // The subcommands: methods, which picocli adds to this command; each runs one mode of Workloads.
+
     @Command(name = "forward", mixinStandardHelpOptions = true,
             description = "Inference forward: InferenceModel.run over the whole batch.")
-    static final class Forward implements Callable<Integer> {
-        @Mixin
-        WorkloadOptions options;
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            return profile(spec, Mode.FORWARD, options, null, null);
-        }
+    int forward(@Mixin WorkloadOptions options) {
+        return profile(spec, Mode.FORWARD, options, null, null);
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Training: RecurrentNetwork.forward, then backward (full BPTT), timed separately.")
-    static final class Train implements Callable<Integer> {
-        @Mixin
-        WorkloadOptions options;
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            return profile(spec, Mode.TRAIN, options, null, null);
-        }
+    int train(@Mixin WorkloadOptions options) {
+        return profile(spec, Mode.TRAIN, options, null, null);
     }
 
     @Command(name = "stream", mixinStandardHelpOptions = true,
             description = "Streaming: one Stream.step of one sequence per iteration (B=1; T ignored).")
-    static final class StreamSteps implements Callable<Integer> {
-        @Mixin
-        WorkloadOptions options;
-        @Spec
-        CommandSpec spec;
+    int stream(@Mixin WorkloadOptions options) {
+        return profile(spec, Mode.STREAM, options, null, null);
+    }
 
-        @Override
-        public Integer call() {
-            return profile(spec, Mode.STREAM, options, null, null);
-        }
+    @Command(name = "half", mixinStandardHelpOptions = true,
+            description = "Half-precision inference forward (HalfPrecisionForward): cast, forward, cast back.")
+    int half(@Mixin WorkloadOptions options,
+            @Option(names = "--precision", defaultValue = "FP16", paramLabel = "<precision>",
+                    description = "FP16 or BF16 (default: ${DEFAULT-VALUE})") HalfType precision,
+            @Option(names = "--accumulation", paramLabel = "<accumulation>", description = "HALF_TYPE or FLOAT32,"
+                    + " where the GEMMs sum (default: FLOAT32 where the backend supports it, i.e. FP16 on CUDA, else"
+                    + " HALF_TYPE)")
+            HalfPrecisionForward.Accumulation accumulation) {
+        return profile(spec, Mode.HALF, options, precision.dataType, accumulation);
     }
 
     /** The half types by their usual names. */
@@ -138,25 +126,6 @@ public final class ProfileRunner implements Callable<Integer> {
 
         HalfType(DataType dataType) {
             this.dataType = dataType;
-        }
-    }
-
-    @Command(name = "half", mixinStandardHelpOptions = true,
-            description = "Half-precision inference forward (HalfPrecisionForward): cast, forward, cast back.")
-    static final class Half implements Callable<Integer> {
-        @Mixin
-        WorkloadOptions options;
-        @Option(names = "--precision", defaultValue = "FP16", description = "FP16 or BF16 (default: ${DEFAULT-VALUE})")
-        HalfType precision;
-        @Option(names = "--accumulation", description = "HALF_TYPE or FLOAT32, where the GEMMs sum (default: FLOAT32"
-                + " where the backend supports it, i.e. FP16 on CUDA, else HALF_TYPE)")
-        HalfPrecisionForward.Accumulation accumulation;
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            return profile(spec, Mode.HALF, options, precision.dataType, accumulation);
         }
     }
 

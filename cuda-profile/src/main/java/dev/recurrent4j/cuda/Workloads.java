@@ -146,15 +146,33 @@ public final class Workloads {
         }
     }
 
-    /** {@code InferenceModel.run} over the whole batch. */
-    private static final class InferenceForward implements Workload {
-        private final Fixture fixture;
-        private final InferenceModel model;
+    /** What every workload over a {@link Fixture} shares: its input, and the last iteration's output. */
+    private abstract static class FixtureWorkload implements Workload {
+        final Fixture fixture;
         /** {@code [T, B, H]} float32, the last iteration's output (new each iteration); null before the first. */
-        private INDArray last;
+        INDArray last;
+
+        FixtureWorkload(Fixture fixture) {
+            this.fixture = fixture;
+        }
+
+        @Override
+        public INDArray input() {
+            return fixture.x;
+        }
+
+        @Override
+        public INDArray lastOutput() {
+            return last;
+        }
+    }
+
+    /** {@code InferenceModel.run} over the whole batch. */
+    private static final class InferenceForward extends FixtureWorkload {
+        private final InferenceModel model;
 
         InferenceForward(Fixture fixture) {
-            this.fixture = fixture;
+            super(fixture);
             this.model = InferenceModel.of(fixture.network);
         }
 
@@ -169,16 +187,6 @@ public final class Workloads {
         }
 
         @Override
-        public INDArray input() {
-            return fixture.x;
-        }
-
-        @Override
-        public INDArray lastOutput() {
-            return last;
-        }
-
-        @Override
         public Check check() {
             INDArray expected = fixture.referenceOutput();
             return new Check("output vs the float64 engine", relativeError(expected,
@@ -187,13 +195,9 @@ public final class Workloads {
     }
 
     /** {@code RecurrentNetwork.forward} and full-BPTT {@code backward}. */
-    private static final class TrainingForwardBackward implements Workload {
-        private final Fixture fixture;
-        /** {@code [T, B, H]} float32, the last iteration's output (new each iteration); null before the first. */
-        private INDArray last;
-
+    private static final class TrainingForwardBackward extends FixtureWorkload {
         TrainingForwardBackward(Fixture fixture) {
-            this.fixture = fixture;
+            super(fixture);
         }
 
         @Override
@@ -211,16 +215,6 @@ public final class Workloads {
             last = result.output();
         }
 
-        @Override
-        public INDArray input() {
-            return fixture.x;
-        }
-
-        @Override
-        public INDArray lastOutput() {
-            return last;
-        }
-
         /** The output and dL/dx against float64; the worse of the two. */
         @Override
         public Check check() {
@@ -236,10 +230,9 @@ public final class Workloads {
     }
 
     /** One {@code Stream.step} per iteration, cycling through the first sequence's T inputs. */
-    private static final class StreamStep implements Workload {
+    private static final class StreamStep extends FixtureWorkload {
         /** Steps the check compares (at least 8, so that S1's single step still exercises the recurrence). */
         private static final int MIN_CHECK_STEPS = 8;
-        private final Fixture fixture;
         private final InferenceModel model;
         private final Stream stream;
         /** The first sequence's inputs, {@code [T][I]}. */
@@ -251,7 +244,7 @@ public final class Workloads {
         private boolean stepped;
 
         StreamStep(Fixture fixture) {
-            this.fixture = fixture;
+            super(fixture);
             this.model = InferenceModel.of(fixture.network);
             this.stream = model.openStream();
             this.inputs = sequence(fixture.x, 0);
@@ -272,11 +265,7 @@ public final class Workloads {
             stepped = true;
         }
 
-        @Override
-        public INDArray input() {
-            return fixture.x;
-        }
-
+        /** {@code [1, H]}: the last step's output, not the base class's {@code [T, B, H]}. */
         @Override
         public INDArray lastOutput() {
             return stepped ? Nd4j.createFromArray(out).reshape(1, out.length).castTo(DataType.FLOAT) : null;
@@ -311,14 +300,11 @@ public final class Workloads {
     }
 
     /** {@link HalfPrecisionForward}: cast the input, forward, cast the output back. */
-    private static final class HalfForward implements Workload {
-        private final Fixture fixture;
+    private static final class HalfForward extends FixtureWorkload {
         private final HalfPrecisionForward half;
-        /** {@code [T, B, H]} float32, the last iteration's output (new each iteration); null before the first. */
-        private INDArray last;
 
         HalfForward(Fixture fixture, HalfPrecisionForward half) {
-            this.fixture = fixture;
+            super(fixture);
             this.half = half;
         }
 
@@ -334,16 +320,6 @@ public final class Workloads {
             INDArray x = clock.time("cast", () -> fixture.x.castTo(half.precision()));
             HalfPrecisionForward.Result result = clock.time("forward", () -> half.forward(x, null));
             last = clock.time("cast back", () -> result.output().castTo(DataType.FLOAT));
-        }
-
-        @Override
-        public INDArray input() {
-            return fixture.x;
-        }
-
-        @Override
-        public INDArray lastOutput() {
-            return last;
         }
 
         @Override
