@@ -218,6 +218,10 @@ def case_list():
                                              lengths=var_lengths)))
         cases.append((mode + "_long", dict(mode=mode, num_layers=1, bidirectional=False,
                                            bias=True, T=220, B=2, I=3, H=5, lengths=None)))
+        # Wide enough for the engine's parallel step in float32 (H a multiple of 32, 4 to 8 rows).
+        cases.append((mode + "_wide", dict(mode=mode, num_layers=1, bidirectional=True,
+                                           bias=True, T=6, B=6, I=5, H=32,
+                                           lengths=[6, 3, 5, 1, 6, 2])))
     return cases
 
 

@@ -30,6 +30,19 @@ public interface Cell {
         return false;
     }
 
+    /**
+     * The forward step split by hidden units for {@code batch} rows, which the runners use in place of
+     * {@link #forward} for every step of the call when there is one: the fused float32 cells on the CPU, hidden sizes
+     * a multiple of the SIMD width (four times it for the Elman cells), batches of
+     * {@value FusedCells#MIN_PARALLEL_ROWS} to {@value FusedCells#MAX_PARALLEL_ROWS} rows, unless
+     * {@code -Drecurrent4j.parallelSteps=false}.
+     *
+     * @return a step for these weights (which it may copy: made again whenever they change), or {@code null}
+     */
+    default ParallelStep parallelStep(CellWeights weights, int batch) {
+        return null;
+    }
+
     /** Forward one step: reads {@code s.gates} (input projection) and {@code s.hPrev}, writes {@code s.hNext}. */
     void forward(CellWeights weights, StepTensors s);
 

@@ -143,12 +143,13 @@ final class VectorKernels {
     }
 
     /**
-     * LSTM forward: gates {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h'.
-     * Per row, five segments go through the one call of {@link #activate}: i, f, g, o in place, then tanh(c') into
-     * {@code tanhC} once the cell update has written c'.
+     * LSTM forward over the hidden units {@code [from, from + count)} of each row: gates {@code [b, 4H]}
+     * pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h' (those units only). Per row, five
+     * segments go through the one call of {@link #activate}: i, f, g, o in place, then tanh(c') into {@code tanhC}
+     * once the cell update has written c'.
      */
     static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray,
-            MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden) {
+            MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden, int from, int count) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer cPrev = bytes(cPrevArray);
@@ -160,30 +161,30 @@ final class VectorKernels {
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
         for (int r = 0; r < rows; r++) {
-            int g = r * 4 * hidden;
-            int s = r * hidden;
+            int g = r * 4 * hidden + from;
+            int s = r * hidden + from;
             for (int segment = 0; segment < 5; segment++) {
                 ByteBuffer source = gates;
                 ByteBuffer target = gates;
-                int from = gatesAt + 4 * (g + segment * hidden);
-                int to = from;
+                int at = gatesAt + 4 * (g + segment * hidden);
+                int to = at;
                 if (segment == 4) {
-                    lstmCellUpdate(gates, gatesAt, cPrev, cPrevAt, cNext, cNextAt, g, s, hidden);
+                    lstmCellUpdate(gates, gatesAt, cPrev, cPrevAt, cNext, cNextAt, g, s, hidden, count);
                     source = cNext;
                     target = tanhC;
-                    from = cNextAt + 4 * s;
+                    at = cNextAt + 4 * s;
                     to = tanhCAt + 4 * s;
                 }
-                activate(source, from, target, to, hidden, segment == 2 || segment == 4);
+                activate(source, at, target, to, count, segment == 2 || segment == 4);
             }
-            lstmOutput(gates, gatesAt, tanhC, tanhCAt, hNext, hNextAt, g, s, hidden);
+            lstmOutput(gates, gatesAt, tanhC, tanhCAt, hNext, hNextAt, g, s, hidden, count);
         }
     }
 
-    /** c' = f * c + i * g for one row, from the activated gates at {@code g}. */
+    /** c' = f * c + i * g for {@code count} units of one row, from the activated gates at {@code g}. */
     private static void lstmCellUpdate(ByteBuffer gates, int gatesAt, ByteBuffer cPrev, int cPrevAt, ByteBuffer cNext,
-            int cNextAt, int g, int s, int hidden) {
-        int bound = F.loopBound(hidden);
+            int cNextAt, int g, int s, int hidden, int count) {
+        int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector in = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
@@ -192,25 +193,25 @@ final class VectorKernels {
             FloatVector c = FloatVector.fromByteBuffer(F, cPrev, cPrevAt + 4 * (s + j), LE);
             forget.mul(c).add(in.mul(cell)).intoByteBuffer(cNext, cNextAt + 4 * (s + j), LE);
         }
-        for (; j < hidden; j++) {
+        for (; j < count; j++) {
             cNext.putFloat(cNextAt + 4 * (s + j), gates.getFloat(gatesAt + 4 * (g + hidden
                     + j)) * cPrev.getFloat(cPrevAt + 4 * (s + j))
                     + gates.getFloat(gatesAt + 4 * (g + j)) * gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j)));
         }
     }
 
-    /** h' = o * tanh(c') for one row. */
+    /** h' = o * tanh(c') for {@code count} units of one row. */
     private static void lstmOutput(ByteBuffer gates, int gatesAt, ByteBuffer tanhC, int tanhCAt, ByteBuffer hNext,
-            int hNextAt, int g, int s, int hidden) {
+            int hNextAt, int g, int s, int hidden, int count) {
         int o = g + 3 * hidden;
-        int bound = F.loopBound(hidden);
+        int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (o + j), LE)
                     .mul(FloatVector.fromByteBuffer(F, tanhC, tanhCAt + 4 * (s + j), LE))
                     .intoByteBuffer(hNext, hNextAt + 4 * (s + j), LE);
         }
-        for (; j < hidden; j++) {
+        for (; j < count; j++) {
             hNext.putFloat(hNextAt + 4 * (s + j), gates.getFloat(gatesAt + 4 * (o + j)) * tanhC.getFloat(tanhCAt
                     + 4 * (s + j)));
         }
@@ -299,13 +300,14 @@ final class VectorKernels {
     }
 
     /**
-     * GRU forward: {@code gates [b, 3H]} holds the input projection (with b_ih), {@code projection [b, 3H]} the
-     * recurrent product without bias; adds {@code biasHh} (may be null) to the projection in place, writes r, z, n
-     * into gates and h' = n + z (h - n). Per row, two segments go through the one call of {@link #activate}: r and
-     * z (sigmoid of x + h), then n (tanh of x_n + r hn).
+     * GRU forward over the hidden units {@code [from, from + count)} of each row: {@code gates [b, 3H]} holds the
+     * input projection (with b_ih), {@code projection [b, 3H]} the recurrent product without bias; adds
+     * {@code biasHh} (may be null) to the projection in place, writes r, z, n into gates and h' = n + z (h - n)
+     * (those units only). Per row and gate, one segment goes through the one call of {@link #activate}: r and z
+     * (sigmoid of x + h), then n (tanh of x_n + r hn).
      */
     static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
-            MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden) {
+            MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden, int from, int count) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer projection = bytes(projectionArray);
@@ -317,29 +319,28 @@ final class VectorKernels {
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
         for (int r = 0; r < rows; r++) {
-            int g = r * 3 * hidden;
-            if (bias != null) {                             // kept in the projection: backward reads hn + b_hn
-                addInPlace(projection, projectionAt + 4 * g, bias, biasAt, 3 * hidden);
-            }
-            for (int segment = 0; segment < 2; segment++) {
-                if (segment == 0) {
-                    addInPlace(gates, gatesAt + 4 * g, projection, projectionAt + 4 * g, 2 * hidden);
-                } else {
-                    gruNewPreActivation(gates, gatesAt, projection, projectionAt, g, hidden);
+            int g = r * 3 * hidden + from;
+            for (int segment = 0; segment < 3; segment++) {
+                int at = 4 * (g + segment * hidden);
+                if (bias != null) {                         // kept in the projection: backward reads hn + b_hn
+                    addInPlace(projection, projectionAt + at, bias, biasAt + 4 * (segment * hidden + from), count);
                 }
-                int start = gatesAt + 4 * (g + segment * 2 * hidden);
-                activate(gates, start, gates, start, segment == 0 ? 2 * hidden : hidden,
-                        segment == 1);
+                if (segment < 2) {
+                    addInPlace(gates, gatesAt + at, projection, projectionAt + at, count);
+                } else {
+                    gruNewPreActivation(gates, gatesAt, projection, projectionAt, g, hidden, count);
+                }
+                activate(gates, gatesAt + at, gates, gatesAt + at, count, segment == 2);
             }
-            gruHidden(gates, gatesAt, hPrev, hPrevAt, hNext, hNextAt, g, r * hidden, hidden);
+            gruHidden(gates, gatesAt, hPrev, hPrevAt, hNext, hNextAt, g, r * hidden + from, hidden, count);
         }
     }
 
-    /** x_n + r * hn into the n gate of one row, r already activated. */
+    /** x_n + r * hn into the n gate of {@code count} units of one row, r already activated. */
     private static void gruNewPreActivation(ByteBuffer gates, int gatesAt, ByteBuffer projection, int projectionAt,
-            int g, int hidden) {
+            int g, int hidden, int count) {
         int n = g + 2 * hidden;
-        int bound = F.loopBound(hidden);
+        int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector reset = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
@@ -347,16 +348,16 @@ final class VectorKernels {
             FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (n + j), LE).add(reset.mul(hn))
                     .intoByteBuffer(gates, gatesAt + 4 * (n + j), LE);
         }
-        for (; j < hidden; j++) {
+        for (; j < count; j++) {
             gates.putFloat(gatesAt + 4 * (n + j), gates.getFloat(gatesAt + 4 * (n + j)) + gates.getFloat(gatesAt
                     + 4 * (g + j)) * projection.getFloat(projectionAt + 4 * (n + j)));
         }
     }
 
-    /** h' = n + z (h - n) for one row. */
+    /** h' = n + z (h - n) for {@code count} units of one row. */
     private static void gruHidden(ByteBuffer gates, int gatesAt, ByteBuffer hPrev, int hPrevAt, ByteBuffer hNext,
-            int hNextAt, int g, int s, int hidden) {
-        int bound = F.loopBound(hidden);
+            int hNextAt, int g, int s, int hidden, int count) {
+        int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector update = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + hidden + j), LE);
@@ -364,7 +365,7 @@ final class VectorKernels {
             FloatVector h = FloatVector.fromByteBuffer(F, hPrev, hPrevAt + 4 * (s + j), LE);
             h.sub(next).mul(update).add(next).intoByteBuffer(hNext, hNextAt + 4 * (s + j), LE);
         }
-        for (; j < hidden; j++) {
+        for (; j < count; j++) {
             float next = gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j));
             hNext.putFloat(hNextAt + 4 * (s + j), (hPrev.getFloat(hPrevAt + 4 * (s
                     + j)) - next) * gates.getFloat(gatesAt + 4 * (g + hidden + j)) + next);
@@ -460,24 +461,32 @@ final class VectorKernels {
         }
     }
 
-    /** Elman forward: h' = tanh(pre) or relu(pre), over {@code count} contiguous elements. */
-    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int count) {
+    /** Elman forward over the hidden units {@code [from, from + count)} of each row: h' = tanh(pre) or relu(pre). */
+    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int rows, int hidden,
+            int from, int count) {
         ByteBuffer pre = bytes(preArray);
         int preAt = start(preArray);
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
-        if (!relu) {
-            activate(pre, preAt, hNext, hNextAt, count, true);
-            return;
+        for (int r = 0; r < rows; r++) {
+            int at = 4 * (r * hidden + from);
+            if (relu) {
+                relu(pre, preAt + at, hNext, hNextAt + at, count);
+            } else {
+                activate(pre, preAt + at, hNext, hNextAt + at, count, true);
+            }
         }
+    }
+
+    /** {@code target = max(source, 0)} over {@code count} elements from the byte indices {@code from} and {@code to}. */
+    private static void relu(ByteBuffer source, int from, ByteBuffer target, int to, int count) {
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector.fromByteBuffer(F, pre, preAt + 4 * j, LE).max(ZERO)
-                    .intoByteBuffer(hNext, hNextAt + 4 * j, LE);
+            FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).max(ZERO).intoByteBuffer(target, to + 4 * j, LE);
         }
         for (; j < count; j++) {
-            hNext.putFloat(hNextAt + 4 * j, Math.max(pre.getFloat(preAt + 4 * j), 0f));
+            target.putFloat(to + 4 * j, Math.max(source.getFloat(from + 4 * j), 0f));
         }
     }
 

@@ -74,16 +74,18 @@ public final class DirectionRunner {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);
         }
 
-        for (long k = 0; k < steps; k++) {
-            long t = direction.timeAt(k, steps);
-            int active = layout.activeRows(t);
-            if (active > 0) { // zero when every sequence ended before t (lengths may all be below T)
-                cell.forward(weights, buffers.step(t, active));
-            }
-            if (active < batch) { // rows past their length carry their state unchanged
-                carry(states, direction, t, active);
-                if (lstm) {
-                    carry(cellStates, direction, t, active);
+        try (StepTeam team = StepTeam.of(cell, weights, (int) batch)) {
+            for (long k = 0; k < steps; k++) {
+                long t = direction.timeAt(k, steps);
+                int active = layout.activeRows(t);
+                if (active > 0) { // zero when every sequence ended before t (lengths may all be below T)
+                    team.step(buffers.step(t, active));
+                }
+                if (active < batch) { // rows past their length carry their state unchanged
+                    carry(states, direction, t, active);
+                    if (lstm) {
+                        carry(cellStates, direction, t, active);
+                    }
                 }
             }
         }

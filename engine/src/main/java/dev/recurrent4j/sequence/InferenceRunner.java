@@ -64,11 +64,12 @@ public final class InferenceRunner {
         // every element of the output is written below unless some sequences are shorter than T
         INDArray output = layout.isFull() ? Nd4j.createUninitialized(type, steps, batch, hidden)
                 : Nd4j.zeros(type, steps, batch, hidden);
-        INDArray h = h0.dup('c');
+        // The state alternates between two buffers: a step reads one whole while it writes the other.
+        INDArray[] h = {h0.dup('c'), h0.dup('c')};
         INDArray c = lstm ? c0.dup('c') : null;
         NativeBuffer gatesMemory = NativeBuffer.of(gates);
         NativeBuffer outputMemory = NativeBuffer.of(output);
-        MatrixRegion hRegion = MatrixRegion.of(h);
+        MatrixRegion[] hRegions = {MatrixRegion.of(h[0]), MatrixRegion.of(h[1])};
         MatrixRegion cRegion = lstm ? MatrixRegion.of(c) : null;
         MatrixRegion projection = cell.separateRecurrentGradient()
                 ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth)) : null;
@@ -85,24 +86,32 @@ public final class InferenceRunner {
             gatesFlat.addiRowVector(bias);
         }
 
-        // One state, updated in place (each cell reads an element before writing it); rows past their length are
-        // simply not touched, which carries their state.
-        for (long k = 0; k < steps; k++) {
-            long t = direction.timeAt(k, steps);
-            int active = layout.activeRows(t);
-            if (active == 0) { // every sequence ended before t (lengths may all be below T)
-                continue;
+        // Rows past their length are not touched by a step; their state is carried into the other buffer. The LSTM
+        // cell state is updated in place (each unit's update reads its own element only).
+        int current = 0;
+        try (StepTeam team = StepTeam.of(cell, weights, (int) batch)) {
+            for (long k = 0; k < steps; k++) {
+                long t = direction.timeAt(k, steps);
+                int active = layout.activeRows(t);
+                if (active == 0) { // every sequence ended before t (lengths may all be below T)
+                    continue;
+                }
+                MatrixRegion hPrev = hRegions[current];
+                MatrixRegion hNext = hRegions[1 - current];
+                MatrixRegion cActive = lstm ? cRegion.firstRows(active) : null;
+                team.step(new StepTensors(
+                        MatrixRegion.block(gatesMemory, t, batch, gateWidth).firstRows(active),
+                        projection == null ? null : projection.firstRows(active),
+                        hPrev.firstRows(active), hNext.firstRows(active), cActive, cActive,
+                        tanhC == null ? null : tanhC.firstRows(active),
+                        scratch.firstRows(active), weightHh, biasHh));
+                Blas.copy(hNext.firstRows(active), MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
+                if (active < batch) {
+                    Blas.copy(hPrev.rowsFrom(active), hNext.rowsFrom(active));
+                }
+                current = 1 - current;
             }
-            MatrixRegion hActive = hRegion.firstRows(active);
-            MatrixRegion cActive = lstm ? cRegion.firstRows(active) : null;
-            cell.forward(weights, new StepTensors(
-                    MatrixRegion.block(gatesMemory, t, batch, gateWidth).firstRows(active),
-                    projection == null ? null : projection.firstRows(active),
-                    hActive, hActive, cActive, cActive,
-                    tanhC == null ? null : tanhC.firstRows(active),
-                    scratch.firstRows(active), weightHh, biasHh));
-            Blas.copy(hActive, MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
         }
-        return new Result(output, h, c);
+        return new Result(output, h[current], c);
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.recurrent4j.cell.CellType;
 import dev.recurrent4j.model.RecurrentConfig;
 import dev.recurrent4j.model.RecurrentNetwork;
+import dev.recurrent4j.testing.TensorAssert;
 import dev.recurrent4j.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ class GeneratorTest {
             logits = check.step(oneHot(token));
         }
         assertEquals(8, stream.steps());
-        InferTesting.assertSameBits("state", check.state().h(), stream.state().h());
+        TensorAssert.assertSameBits("state", check.state().h(), stream.state().h());
     }
 
     @Test

@@ -1,6 +1,6 @@
 package dev.recurrent4j.infer;
 
-import static dev.recurrent4j.infer.InferTesting.assertSameBits;
+import static dev.recurrent4j.testing.TensorAssert.assertSameBits;
 import static dev.recurrent4j.testing.TensorAssert.assertAllZero;
 import static dev.recurrent4j.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,7 +48,9 @@ class InferenceModelTest {
         for (CellType cell : CellType.values()) {
             for (boolean bidirectional : new boolean[] {false, true}) {
                 for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
-                    cases.add(Arguments.of(cell, bidirectional, type));
+                    for (int hidden : new int[] {7, 32}) { // 32, float32: the parallel step
+                        cases.add(Arguments.of(cell, bidirectional, type, hidden));
+                    }
                 }
             }
         }
@@ -56,19 +58,19 @@ class InferenceModelTest {
     }
 
     /** Equivalence: the cache-free runner (InferenceRunner) = the training runner (DirectionRunner), same bits. */
-    @ParameterizedTest(name = "{0} bidirectional={1} {2}")
+    @ParameterizedTest(name = "{0} bidirectional={1} {2} H={3}")
     @MethodSource("architectures")
-    void runEqualsTrainingForwardBitForBit(CellType cell, boolean bidirectional, DataType type) {
+    void runEqualsTrainingForwardBitForBit(CellType cell, boolean bidirectional, DataType type, int hidden) {
         Random random = new Random(3);
-        RecurrentConfig config = RecurrentConfig.of(cell, 5, 7).withLayers(2).withBidirectional(bidirectional)
+        RecurrentConfig config = RecurrentConfig.of(cell, 5, hidden).withLayers(2).withBidirectional(bidirectional)
                 .withDataType(type);
         RecurrentNetwork net = RecurrentNetwork.initialize(config, 9);
         InferenceModel model = InferenceModel.of(net);
         INDArray x = TestTensors.normal(random, type, 1.0, 6, 4, 5);
         int[] lengths = {3, 6, 1, 5};
         int states = 2 * config.directions();
-        RecurrentState h0 = new RecurrentState(TestTensors.normal(random, type, 0.5, states, 4, 7),
-                cell.hasCellState() ? TestTensors.normal(random, type, 0.5, states, 4, 7) : null);
+        RecurrentState h0 = new RecurrentState(TestTensors.normal(random, type, 0.5, states, 4, hidden),
+                cell.hasCellState() ? TestTensors.normal(random, type, 0.5, states, 4, hidden) : null);
 
         for (int[] l : new int[][] {lengths, null}) {
             ForwardResult expected = net.forward(x, h0, l);

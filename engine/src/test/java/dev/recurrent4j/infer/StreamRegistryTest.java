@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.testing.TensorAssert;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -114,7 +115,7 @@ class StreamRegistryTest {
         registry.evictIdle();
         Stream back = registry.restore("talk", saved.get(0));
         assertEquals(1, back.steps());
-        InferTesting.assertSameBits("hidden", out, back.hidden());
+        TensorAssert.assertSameBits("hidden", out, back.hidden());
         assertTrue(registry.close("talk"));
         assertFalse(registry.close("talk"));
     }

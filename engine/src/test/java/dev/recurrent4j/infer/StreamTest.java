@@ -1,6 +1,6 @@
 package dev.recurrent4j.infer;
 
-import static dev.recurrent4j.infer.InferTesting.assertSameBits;
+import static dev.recurrent4j.testing.TensorAssert.assertSameBits;
 import static dev.recurrent4j.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

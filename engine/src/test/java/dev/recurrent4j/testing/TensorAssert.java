@@ -58,4 +58,26 @@ public final class TensorAssert {
             }
         }
     }
+
+    /** Asserts bit-for-bit equality: same shape, same data type, every entry the same bits. */
+    public static void assertSameBits(String name, INDArray expected, INDArray actual) {
+        assertArrayEquals(expected.shape(), actual.shape(), () -> name + ": shape expected "
+                + Arrays.toString(expected.shape()) + " but was " + Arrays.toString(actual.shape()));
+        if (expected.dataType() != actual.dataType()) {
+            fail(name + ": data type expected " + expected.dataType() + " but was " + actual.dataType());
+        }
+        assertSameBits(name, expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble());
+    }
+
+    public static void assertSameBits(String name, double[] expected, double[] actual) {
+        if (expected.length != actual.length) {
+            fail(name + ": length expected " + expected.length + " but was " + actual.length);
+        }
+        for (int k = 0; k < expected.length; k++) {
+            if (Double.doubleToLongBits(expected[k]) != Double.doubleToLongBits(actual[k])) {
+                fail(String.format("%s: not bit for bit at index %d: expected %.17g but was %.17g", name, k,
+                        expected[k], actual[k]));
+            }
+        }
+    }
 }

@@ -1,0 +1,188 @@
+package dev.recurrent4j.sequence;
+
+import static dev.recurrent4j.testing.TensorAssert.assertSameBits;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recurrent4j.cell.Cell;
+import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.ParallelStep;
+import dev.recurrent4j.cell.StepGradients;
+import dev.recurrent4j.cell.StepTensors;
+import dev.recurrent4j.testing.TestTensors;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Steps shared between threads: the same bits as one thread, helpers taken only when free, failures reported to
+ * the caller. The engine's tests run with {@code -Drecurrent4j.stepThreads=3} (two helpers; see the pom).
+ */
+class StepTeamTest {
+
+    /** A layer whose steps are worth sharing (8 rows, H=128, variable lengths). */
+    private record Layer(Cell cell, CellWeights weights, INDArray x, INDArray h0, INDArray c0, BatchLayout layout) {
+        static Layer of(CellType type) {
+            Random random = new Random(11);
+            int hidden = 128;
+            int batch = 8;
+            long gateWidth = (long) type.gates() * hidden;
+            CellWeights weights = new CellWeights(
+                    TestTensors.normal(random, DataType.FLOAT, 0.3, gateWidth, 5),
+                    TestTensors.normal(random, DataType.FLOAT, 0.3, gateWidth, hidden),
+                    TestTensors.normal(random, DataType.FLOAT, 0.3, gateWidth),
+                    TestTensors.normal(random, DataType.FLOAT, 0.3, gateWidth));
+            return new Layer(type.cell(), weights, TestTensors.normal(random, DataType.FLOAT, 1.0, 6, batch, 5),
+                    TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden),
+                    type.hasCellState() ? TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden) : null,
+                    BatchLayout.ofSortedLengths(6, new int[] {6, 6, 5, 5, 4, 2, 2, 1}));
+        }
+
+        DirectionCache training(Direction direction) {
+            return DirectionRunner.forward(cell, weights, x, h0, c0, layout, direction);
+        }
+
+        InferenceRunner.Result inference(Direction direction) {
+            INDArray memory = org.nd4j.linalg.factory.Nd4j.createUninitialized(DataType.FLOAT, x.size(0) * x.size(1)
+                    * weights.weightIh().size(0));
+            return InferenceRunner.forward(cell, weights, x, h0, c0, layout, direction, memory);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void threadsSharingStepsChangeNoBit(CellType type) {
+        Layer layer = Layer.of(type);
+        try (StepTeam team = StepTeam.of(layer.cell, layer.weights, 8)) {
+            assertEquals(3, team.threads(), "a free team shares a step of this size between all three threads");
+        }
+        for (Direction direction : Direction.values()) {
+            DirectionCache shared = layer.training(direction);
+            InferenceRunner.Result sharedInference = layer.inference(direction);
+            DirectionCache alone;
+            InferenceRunner.Result aloneInference;
+            // While another team holds both helpers, the runners' teams get none and run every step alone.
+            try (StepTeam holder = StepTeam.of(layer.cell, layer.weights, 8)) {
+                assertEquals(3, holder.threads());
+                try (StepTeam late = StepTeam.of(layer.cell, layer.weights, 8)) {
+                    assertEquals(1, late.threads(), "no helper is free");
+                }
+                alone = layer.training(direction);
+                aloneInference = layer.inference(direction);
+            }
+            String name = type + " " + direction;
+            assertSameBits(name + " output", alone.output(), shared.output());
+            assertSameBits(name + " final h", alone.finalHidden(), shared.finalHidden());
+            assertSameBits(name + " inference output", aloneInference.output(), sharedInference.output());
+            assertSameBits(name + " inference = training", shared.output(), sharedInference.output());
+            assertSameBits(name + " inference final h", shared.finalHidden(), sharedInference.finalHidden());
+            if (type.hasCellState()) {
+                assertSameBits(name + " final c", alone.finalCell(), shared.finalCell());
+                assertSameBits(name + " inference final c", shared.finalCell(), sharedInference.finalCell());
+            }
+        }
+    }
+
+    @Test
+    void smallStepsAndUnsplittableCellsRunOnTheCaller() {
+        Layer layer = Layer.of(CellType.LSTM);
+        try (StepTeam tiny = StepTeam.of(layer.cell, layer.weights, 2)) {
+            assertEquals(1, tiny.threads(), "2 rows: no parallel step");
+        }
+        try (StepTeam plain = StepTeam.of(CellType.LSTM.plainCell(), layer.weights, 8)) {
+            assertEquals(1, plain.threads(), "the plain cells have no parallel step");
+        }
+    }
+
+    @Test
+    void aFailureInAnyPartReachesTheCallerAndReleasesNoHelperTwice() {
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        IllegalStateException failure = new IllegalStateException("part failed");
+        Cell failing = new FailingCell(failure, threads);
+        CellWeights weights = Layer.of(CellType.RNN_TANH).weights;
+        try (StepTeam team = StepTeam.of(failing, weights, 8)) {
+            assertEquals(3, team.threads());
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> team.step(null));
+            assertSame(failure, thrown);
+            assertTrue(threads.size() > 1, "the parts ran on more than one thread: " + threads);
+            assertSame(failure, assertThrows(IllegalStateException.class, () -> team.step(null)),
+                    "the team still steps after a failure");
+        }
+        try (StepTeam next = StepTeam.of(failing, weights, 8)) {
+            assertEquals(3, next.threads(), "the helpers were released");
+        }
+    }
+
+    /** A cell whose parallel step fails in every part, after a pause long enough for every thread to take one. */
+    private record FailingCell(RuntimeException failure, Set<String> threads) implements Cell {
+        @Override
+        public CellType type() {
+            return CellType.RNN_TANH;
+        }
+
+        @Override
+        public INDArray inputProjectionBias(CellWeights weights) {
+            return null;
+        }
+
+        @Override
+        public ParallelStep parallelStep(CellWeights weights, int batch) {
+            return new ParallelStep() {
+                @Override
+                public int hiddenSize() {
+                    return 64;
+                }
+
+                @Override
+                public int blockSize() {
+                    return 8;
+                }
+
+                @Override
+                public long work(int rows) {
+                    return 1L << 30;
+                }
+
+                @Override
+                public void forward(StepTensors s, int from, int to) {
+                    threads.add(Thread.currentThread().getName());
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw failure;
+                }
+            };
+        }
+
+        @Override
+        public void forward(CellWeights weights, StepTensors s) {
+            throw new AssertionError("not called: the parallel step runs");
+        }
+
+        @Override
+        public void backward(CellWeights weights, StepTensors s, StepGradients g) {
+            throw new AssertionError("not called");
+        }
+    }
+
+    @Test
+    void theWeightsArePackedPerCallSoChangedWeightsAreSeen() {
+        Layer layer = Layer.of(CellType.GRU);
+        INDArray before = layer.training(Direction.FORWARD).output().dup();
+        layer.weights.weightHh().muli(0.5);
+        INDArray after = layer.training(Direction.FORWARD).output();
+        assertNotNull(after);
+        assertTrue(before.sub(after).amaxNumber().doubleValue() > 1e-3, "a changed W_hh changes the output");
+    }
+}
