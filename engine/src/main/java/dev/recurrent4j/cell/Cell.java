@@ -32,10 +32,11 @@ public interface Cell {
 
     /**
      * The forward step split by hidden units for {@code batch} rows, which the runners use in place of
-     * {@link #forward} for every step of the call when there is one: the fused float32 cells on the CPU, hidden sizes
-     * a multiple of the SIMD width (four times it for the Elman cells), batches of
-     * {@value FusedCells#MIN_PARALLEL_ROWS} to {@value FusedCells#MAX_PARALLEL_ROWS} rows, unless
-     * {@code -Drecurrent4j.parallelSteps=false}.
+     * {@link #forward} for every step of the call when there is one. The fused float32 cells on the CPU have one
+     * (unless {@code -Drecurrent4j.parallelSteps=false}): for batches of {@value FusedCells#MIN_PARALLEL_ROWS} to
+     * {@value FusedCells#MAX_PARALLEL_ROWS} rows and a hidden size that fills whole SIMD panels, the product and
+     * the update are shared (a Java kernel computes the product); for larger batches, OpenBLAS computes the product
+     * and the update is shared, with {@link #forward}'s bits.
      *
      * @return a step for these weights (which it may copy: made again whenever they change), or {@code null}
      */

@@ -98,18 +98,25 @@ public final class FusedCells {
 
         @Override
         public final ParallelStep parallelStep(CellWeights w, int batch) {
-            if (!PARALLEL_STEPS || w.dataType() != DataType.FLOAT || batch < MIN_PARALLEL_ROWS
-                    || batch > MAX_PARALLEL_ROWS) {
+            if (!PARALLEL_STEPS || w.dataType() != DataType.FLOAT) {
                 return null;
             }
-            PackedWeights packed = PackedWeights.of(MatrixRegion.of(w.weightHh()), type.gates());
-            return packed == null ? null : new Split(this, packed, (int) w.hiddenSize());
+            int hidden = (int) w.hiddenSize();
+            if (batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS) {
+                PackedWeights packed = PackedWeights.of(MatrixRegion.of(w.weightHh()), type.gates());
+                if (packed != null) {
+                    return new SharedProduct(this, packed, hidden);
+                }
+            }
+            return batch > MAX_PARALLEL_ROWS ? new SharedUpdate(this, hidden) : null;
         }
 
         @Override
         public final void forward(CellWeights w, StepTensors s) {
             if (w.dataType() == DataType.FLOAT) {
-                fusedForward(s, (int) w.hiddenSize());
+                int hidden = (int) w.hiddenSize();
+                product(s);
+                update(s, hidden, 0, hidden);
             } else {
                 plain.forward(w, s);
             }
@@ -127,16 +134,36 @@ public final class FusedCells {
             }
         }
 
-        abstract void fusedForward(StepTensors s, int hidden);
+        /**
+         * Where the step's recurrent product {@code h W_hh^T} goes: added into the gates' pre-activations (Elman,
+         * LSTM), or into the GRU's own projection, which it overwrites.
+         */
+        private MatrixRegion productTarget(StepTensors s) {
+            return separateRecurrentGradient() ? s.hiddenProjection() : s.gates();
+        }
 
-        /** The units {@code [from, to)} of a step: their columns of each gate's product, then their update. */
-        abstract void parallelForward(PackedWeights packed, StepTensors s, int hidden, int from, int to);
+        /** The step's recurrent product, by OpenBLAS. */
+        final void product(StepTensors s) {
+            boolean accumulate = !separateRecurrentGradient();
+            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, accumulate ? 1.0 : 0.0, productTarget(s));
+        }
+
+        /** The hidden units {@code [from, to)} of a step's product, by the Java kernel on packed weights. */
+        final void product(PackedWeights packed, StepTensors s, int from, int to) {
+            packed.multiply(s.hPrev(), productTarget(s), from, to, !separateRecurrentGradient());
+        }
+
+        /** The elementwise update of the hidden units {@code [from, to)}, once their product is in place. */
+        abstract void update(StepTensors s, int hidden, int from, int to);
 
         abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
     }
 
-    /** A fused cell's step split by hidden units, with its packed recurrent weights. */
-    private record Split(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
+    /**
+     * Small batches: each part computes its units' product with the Java kernel, then their update; the product
+     * is split between threads with the update. The packed weights are made per call.
+     */
+    private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
         @Override
         public int blockSize() {
             return packed.units();
@@ -149,7 +176,43 @@ public final class FusedCells {
 
         @Override
         public void forward(StepTensors s, int from, int to) {
-            cell.parallelForward(packed, s, hiddenSize, from, to);
+            cell.product(packed, s, from, to);
+            cell.update(s, hiddenSize, from, to);
+        }
+    }
+
+    /**
+     * Larger batches: the caller computes the whole product with OpenBLAS (both cores, its own threads), then the
+     * parts share the elementwise update, which would otherwise run on the caller's core alone. Same bits as
+     * {@link Cell#forward}: each unit's update reads and writes that unit only.
+     */
+    private record SharedUpdate(Fused cell, int hiddenSize) implements ParallelStep {
+        /** Units per block: updates of fewer units pay more for the loop around them than they share. */
+        private static final int UNITS = 64;
+        /**
+         * Work counted per element of the update, in multiply-adds: an activation costs about 1.5 ns here, a
+         * multiply-add of the product 0.05.
+         */
+        private static final int ELEMENT_WORK = 32;
+
+        @Override
+        public int blockSize() {
+            return UNITS;
+        }
+
+        @Override
+        public long work(int rows) {
+            return (long) rows * cell.type().gates() * hiddenSize * ELEMENT_WORK;
+        }
+
+        @Override
+        public void begin(StepTensors s) {
+            cell.product(s);
+        }
+
+        @Override
+        public void forward(StepTensors s, int from, int to) {
+            cell.update(s, hiddenSize, from, to);
         }
     }
 
@@ -163,14 +226,7 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedForward(StepTensors s, int hidden) {
-            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
-            VectorKernels.rnnForward(s.gates(), s.hNext(), relu, s.rows(), hidden, 0, hidden);
-        }
-
-        @Override
-        void parallelForward(PackedWeights packed, StepTensors s, int hidden, int from, int to) {
-            packed.multiply(s.hPrev(), s.gates(), from, to, true);
+        void update(StepTensors s, int hidden, int from, int to) {
             VectorKernels.rnnForward(s.gates(), s.hNext(), relu, s.rows(), hidden, from, to - from);
         }
 
@@ -190,15 +246,7 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedForward(StepTensors s, int hidden) {
-            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 1.0, s.gates());
-            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(), hidden, 0,
-                    hidden);
-        }
-
-        @Override
-        void parallelForward(PackedWeights packed, StepTensors s, int hidden, int from, int to) {
-            packed.multiply(s.hPrev(), s.gates(), from, to, true);
+        void update(StepTensors s, int hidden, int from, int to) {
             VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(), hidden, from,
                     to - from);
         }
@@ -220,15 +268,7 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedForward(StepTensors s, int hidden) {
-            Blas.gemm(s.hPrev(), false, s.weightHh(), true, 1.0, 0.0, s.hiddenProjection());
-            VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), s.rows(),
-                    hidden, 0, hidden);
-        }
-
-        @Override
-        void parallelForward(PackedWeights packed, StepTensors s, int hidden, int from, int to) {
-            packed.multiply(s.hPrev(), s.hiddenProjection(), from, to, false);
+        void update(StepTensors s, int hidden, int from, int to) {
             VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), s.rows(),
                     hidden, from, to - from);
         }

@@ -3,8 +3,9 @@ package dev.recurrent4j.cell;
 /**
  * One layer's time step split by hidden units, so that several threads can share a step: a part computes its units'
  * columns of the recurrent product {@code h W_hh^T} (reading all of {@code hPrev}) and their elementwise update
- * (writing only its units). Made per forward call by {@link Cell#parallelStep}, for one set of weights (it may hold
- * a copy of them); the runner's {@code StepTeam} runs the parts.
+ * (writing only its units), or only the update when the caller computed the whole product in {@link #begin}. Made
+ * per forward call by {@link Cell#parallelStep}, for one set of weights (it may hold a copy of them); the runner's
+ * {@code StepTeam} runs the parts.
  *
  * <p>The parts of a step read {@code hPrev} whole while others write {@code hNext}, so the two must not overlap.
  * How the units are split does not change a single bit of the result.
@@ -17,8 +18,11 @@ public interface ParallelStep {
     /** A part's first and last unit are multiples of this (the last part ends at H). */
     int blockSize();
 
-    /** Multiply-adds of the step's recurrent product for {@code rows} rows: what splitting a step shares out. */
+    /** What the parts of a step of {@code rows} rows share, in multiply-adds of a product or their equivalent. */
     long work(int rows);
+
+    /** What the caller does alone before the parts of a step start (the whole product, say); nothing by default. */
+    default void begin(StepTensors s) {}
 
     /** The step for the hidden units {@code [from, to)} of every active row of {@code s}. */
     void forward(StepTensors s, int from, int to);

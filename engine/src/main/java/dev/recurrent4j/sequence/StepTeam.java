@@ -105,6 +105,7 @@ public final class StepTeam implements AutoCloseable {
             cell.forward(weights, s);
             return;
         }
+        parallel.begin(s);
         if (members.length == 0) {
             parallel.forward(s, 0, parallel.hiddenSize());
             return;
@@ -156,6 +157,15 @@ public final class StepTeam implements AutoCloseable {
             helpers[i] = new Helper(i + 1);
         }
         return helpers;
+    }
+
+    /**
+     * One turn of a wait loop: a yield, which returns at once when nothing else wants the core and otherwise hands
+     * it over, so that a waiting thread never spins out the time slice of the thread it waits for, or of
+     * OpenBLAS's worker computing the caller's product.
+     */
+    private static void pause() {
+        Thread.yield();
     }
 
     /**
@@ -214,7 +224,7 @@ public final class StepTeam implements AutoCloseable {
         /** Waits for the part posted last to finish; what it threw, or {@code null}. */
         Throwable await() {
             while (finished != count) {
-                Thread.onSpinWait();
+                pause();
             }
             return failure;
         }
@@ -227,7 +237,7 @@ public final class StepTeam implements AutoCloseable {
                 long spins = 0;
                 long next;
                 while ((next = posted) == done) {
-                    Thread.onSpinWait();
+                    pause();
                     if ((++spins & 255) == 0 && (!held.get() || System.nanoTime() - spinStart > SPIN_NANOS)) {
                         parked = true;
                         if (posted == done) {

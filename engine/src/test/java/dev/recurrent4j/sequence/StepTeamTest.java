@@ -19,7 +19,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -29,12 +32,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class StepTeamTest {
 
-    /** A layer whose steps are worth sharing (8 rows, H=128, variable lengths). */
+    /**
+     * A layer whose steps are worth sharing, H=256, variable lengths: 8 rows share the product and the update
+     * ({@code SharedProduct}), 12 rows only the update, after OpenBLAS's product ({@code SharedUpdate}).
+     */
     private record Layer(Cell cell, CellWeights weights, INDArray x, INDArray h0, INDArray c0, BatchLayout layout) {
         static Layer of(CellType type) {
+            return of(type, 8);
+        }
+
+        static Layer of(CellType type, int batch) {
             Random random = new Random(11);
-            int hidden = 128;
-            int batch = 8;
+            int hidden = 256;
+            int[] lengths = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                lengths[b] = 6 - 5 * b / batch; // 6 down to 2, sorted
+            }
             long gateWidth = (long) type.gates() * hidden;
             CellWeights weights = new CellWeights(
                     TestTensors.normal(random, DataType.FLOAT, 0.3, gateWidth, 5),
@@ -44,7 +57,7 @@ class StepTeamTest {
             return new Layer(type.cell(), weights, TestTensors.normal(random, DataType.FLOAT, 1.0, 6, batch, 5),
                     TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden),
                     type.hasCellState() ? TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden) : null,
-                    BatchLayout.ofSortedLengths(6, new int[] {6, 6, 5, 5, 4, 2, 2, 1}));
+                    BatchLayout.ofSortedLengths(6, lengths));
         }
 
         DirectionCache training(Direction direction) {
@@ -58,11 +71,15 @@ class StepTeamTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(CellType.class)
-    void threadsSharingStepsChangeNoBit(CellType type) {
-        Layer layer = Layer.of(type);
-        try (StepTeam team = StepTeam.of(layer.cell, layer.weights, 8)) {
+    static Stream<Arguments> layers() {
+        return Stream.of(CellType.values()).flatMap(type -> Stream.of(Arguments.of(type, 8), Arguments.of(type, 12)));
+    }
+
+    @ParameterizedTest(name = "{0} batch={1}")
+    @MethodSource("layers")
+    void threadsSharingStepsChangeNoBit(CellType type, int batch) {
+        Layer layer = Layer.of(type, batch);
+        try (StepTeam team = StepTeam.of(layer.cell, layer.weights, batch)) {
             assertEquals(3, team.threads(), "a free team shares a step of this size between all three threads");
         }
         for (Direction direction : Direction.values()) {
@@ -71,9 +88,9 @@ class StepTeamTest {
             DirectionCache alone;
             InferenceRunner.Result aloneInference;
             // While another team holds both helpers, the runners' teams get none and run every step alone.
-            try (StepTeam holder = StepTeam.of(layer.cell, layer.weights, 8)) {
+            try (StepTeam holder = StepTeam.of(layer.cell, layer.weights, batch)) {
                 assertEquals(3, holder.threads());
-                try (StepTeam late = StepTeam.of(layer.cell, layer.weights, 8)) {
+                try (StepTeam late = StepTeam.of(layer.cell, layer.weights, batch)) {
                     assertEquals(1, late.threads(), "no helper is free");
                 }
                 alone = layer.training(direction);
@@ -89,6 +106,49 @@ class StepTeamTest {
                 assertSameBits(name + " final c", alone.finalCell(), shared.finalCell());
                 assertSameBits(name + " inference final c", shared.finalCell(), sharedInference.finalCell());
             }
+        }
+    }
+
+    /** Sharing only the update changes no bit of {@link Cell#forward}: each unit's update touches that unit only. */
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void sharedUpdateEqualsTheUnsplitStepBitForBit(CellType type) {
+        Layer layer = Layer.of(type, 12);
+        Cell unsplit = new Unsplit(layer.cell);
+        for (Direction direction : Direction.values()) {
+            DirectionCache expected = DirectionRunner.forward(unsplit, layer.weights, layer.x, layer.h0, layer.c0,
+                    layer.layout, direction);
+            DirectionCache actual = layer.training(direction);
+            assertSameBits(type + " " + direction + " output", expected.output(), actual.output());
+            assertSameBits(type + " " + direction + " final h", expected.finalHidden(), actual.finalHidden());
+        }
+    }
+
+    /** A cell's steps run whole, by {@link Cell#forward}: the cell without its parallel step. */
+    private record Unsplit(Cell cell) implements Cell {
+        @Override
+        public CellType type() {
+            return cell.type();
+        }
+
+        @Override
+        public INDArray inputProjectionBias(CellWeights weights) {
+            return cell.inputProjectionBias(weights);
+        }
+
+        @Override
+        public boolean separateRecurrentGradient() {
+            return cell.separateRecurrentGradient();
+        }
+
+        @Override
+        public void forward(CellWeights weights, StepTensors s) {
+            cell.forward(weights, s);
+        }
+
+        @Override
+        public void backward(CellWeights weights, StepTensors s, StepGradients g) {
+            cell.backward(weights, s, g);
         }
     }
 
