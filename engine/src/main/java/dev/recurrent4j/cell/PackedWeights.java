@@ -3,6 +3,7 @@ package dev.recurrent4j.cell;
 import dev.recurrent4j.tensor.MatrixRegion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -44,18 +45,16 @@ final class PackedWeights {
         this.units = units;
         this.panelStride = panelStride;
         this.vectorStride = vectorStride;
-        float[] plain = new float[columns * hidden];
-        ByteBuffer bytes = weights.buffer().bytes();
-        int at = weights.buffer().byteIndex(weights.offset());
-        bytes.slice(at, 4 * plain.length).order(LE).asFloatBuffer().get(plain);
-        this.packed = new float[plain.length];
+        FloatBuffer plain = weights.buffer().bytes().slice(weights.buffer().byteIndex(weights.offset()),
+                4 * columns * hidden).order(LE).asFloatBuffer();
+        this.packed = new float[columns * hidden];
         int index = 0;
         for (int panel = 0; panel < hidden / units; panel++) {
             for (int k = 0; k < hidden; k++) {
                 for (int v = 0; v < vectors; v++) {
                     int column = panel * panelStride + v * vectorStride;
                     for (int j = 0; j < PANEL; j++) {
-                        packed[index++] = plain[(column + j) * hidden + k];
+                        packed[index++] = plain.get((column + j) * hidden + k);
                     }
                 }
             }

@@ -18,9 +18,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>What it keeps: the input projections {@code [T, B, G*H]} (one GEMM for all steps, as the training path) and the
  * outputs {@code [T, B, H]}. What it does not: the {@code [T+1, B, H]} hidden and cell state histories, the
- * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the state lives in one
- * {@code [B, H]} buffer updated in place. {@code EquivalenceTest}-style tests in {@code infer} tie the two
- * runners together.
+ * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the hidden state lives
+ * in two {@code [B, H]} buffers, each step reading one and writing the other (the parts of a shared step read the
+ * whole previous state), and the LSTM cell state in one, updated in place. {@code EquivalenceTest}-style tests in
+ * {@code infer} tie the two runners together.
  *
  * <p>The input projections go into memory the caller lends ({@code projectionMemory}), so that repeated calls reuse it:
  * fresh native memory of this size costs a page fault per 4 KiB on first touch, as much as a third of the call.
@@ -105,7 +106,8 @@ public final class InferenceRunner {
                         hPrev.firstRows(active), hNext.firstRows(active), cActive, cActive,
                         tanhC == null ? null : tanhC.firstRows(active),
                         scratch.firstRows(active), weightHh, biasHh));
-                Blas.copy(hNext.firstRows(active), MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
+                Blas.copy(hNext.firstRows(active),
+                        MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
                 if (active < batch) {
                     Blas.copy(hPrev.rowsFrom(active), hNext.rowsFrom(active));
                 }

@@ -16,16 +16,15 @@ import java.util.concurrent.locks.LockSupport;
  * same bits; how many threads share a step changes no bit either.
  *
  * <p>Why threads of our own: a step is one small product and its elementwise update, on the critical path of the
- * next step. Shared by hidden units, a chunk at a time, each thread computes its chunk's columns of the product and
- * updates exactly those units, so the only synchronisation is one barrier per step, and a chunk's gate
- * pre-activations stay in the cache of the core that computed them. OpenBLAS's pool cannot do this (its threads split the product only, and the elementwise work
- * then runs on one core, reading what the other core wrote).
+ * next step. OpenBLAS's pool splits the product only; the update then runs on the caller's core alone. Shared by
+ * hidden units, a chunk at a time, each thread updates exactly its chunk's units (and, for small batches, computes
+ * their columns of the product first), so the only synchronisation is one barrier per step.
  *
  * <p>The helpers: {@code availableProcessors - 1} daemon threads, or {@code -Drecurrent4j.stepThreads=N} threads
  * in all ({@code 1}: none), started on first use. A team claims the helpers that are free when it starts (none when
  * another team holds them: concurrent callers then run alone, which is what a loaded machine wants) and releases
- * them on {@link #close}. A claimed helper spin-waits for the next step, so a team is held only for the time loop;
- * a released helper parks.
+ * them on {@link #close}, so a team is held only for one time loop. A waiting thread yields rather than spins
+ * (see {@link #pause}); a helper nobody holds parks.
  */
 public final class StepTeam implements AutoCloseable {
     /** Multiply-adds per step per thread below which sharing a step costs more than it saves (measured: ~1 µs). */
@@ -69,12 +68,6 @@ public final class StepTeam implements AutoCloseable {
     public static StepTeam of(Cell cell, CellWeights weights, int batch) {
         ParallelStep parallel = cell.parallelStep(weights, batch);
         return of(cell, weights, parallel, parallel == null ? 0 : parallel.work(batch));
-    }
-
-    /** {@link #of(Cell, CellWeights, int)} with {@code threads} at most, to test how the split changes nothing. */
-    static StepTeam of(Cell cell, CellWeights weights, int batch, int threads) {
-        ParallelStep parallel = cell.parallelStep(weights, batch);
-        return of(cell, weights, parallel, parallel == null ? 0 : MIN_WORK_PER_THREAD * threads);
     }
 
     private static StepTeam of(Cell cell, CellWeights weights, ParallelStep parallel, long work) {
@@ -174,8 +167,11 @@ public final class StepTeam implements AutoCloseable {
      * numbered by the helper's own count, so a new holder's first part never looks like an old one.
      */
     private static final class Helper implements Runnable {
-        /** How long a held helper spins for the next step before it parks (a caller may be descheduled). */
-        private static final long SPIN_NANOS = 200_000;
+        /**
+         * How long a held helper waits for the next step before it parks: longer than any step's product on the
+         * caller (yielding costs the others nothing), short enough that a caller gone elsewhere is not waited for.
+         */
+        private static final long WAIT_NANOS = 10_000_000;
         private final int index;
         private final AtomicBoolean held = new AtomicBoolean();
         private volatile Thread thread;
@@ -233,18 +229,18 @@ public final class StepTeam implements AutoCloseable {
         public void run() {
             long done = 0;
             while (true) {
-                long spinStart = System.nanoTime();
-                long spins = 0;
+                long waitStart = System.nanoTime();
+                long turns = 0;
                 long next;
                 while ((next = posted) == done) {
                     pause();
-                    if ((++spins & 255) == 0 && (!held.get() || System.nanoTime() - spinStart > SPIN_NANOS)) {
+                    if ((++turns & 255) == 0 && (!held.get() || System.nanoTime() - waitStart > WAIT_NANOS)) {
                         parked = true;
                         if (posted == done) {
                             LockSupport.park(this);
                         }
                         parked = false;
-                        spinStart = System.nanoTime();
+                        waitStart = System.nanoTime();
                     }
                 }
                 try {
