@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * A cell's recurrent weights {@code W_hh [G*H, H]} packed for the step's product {@code h W_hh^T} done in Java, a
  * panel of hidden units at a time: the product a {@link ParallelStep} splits between threads.
  *
- * <p>A panel is the output columns of {@link #UNITS} consecutive hidden units in each of {@link #VECTORS} SIMD
- * vectors: for the LSTM (GRU) the four (three) gates of {@code PANEL} units, for the Elman cells four vectors of
- * consecutive units. Its weights are stored k-major, one row of {@code VECTORS * PANEL} floats per k; the
+ * <p>A panel is the output columns of a few consecutive hidden units ({@link #units()}) as SIMD vectors of
+ * {@link #PANEL} columns: for the LSTM (GRU) the four (three) gates of {@code PANEL} units, for the Elman cells four
+ * vectors of consecutive units. Its weights are stored k-major, one row of four (three) vectors per k; the
  * micro-kernel reads that row and broadcasts one element of h per batch row, three (GRU: four) batch rows of
  * accumulators at a time, twelve vectors in all. Measured on the 2-core AVX2 machine, [32, 256] x [256, 1024]:
  * about 40 GFLOP/s on one core, near OpenBLAS's per-core rate on the same product.
