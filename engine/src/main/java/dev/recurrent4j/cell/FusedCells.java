@@ -165,6 +165,11 @@ public final class FusedCells {
      */
     private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
         @Override
+        public boolean serves(int batch) {
+            return batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS;
+        }
+
+        @Override
         public int blockSize() {
             return packed.units();
         }
@@ -194,6 +199,11 @@ public final class FusedCells {
          * multiply-add of the product 0.05.
          */
         private static final int ELEMENT_WORK = 32;
+
+        @Override
+        public boolean serves(int batch) {
+            return batch > MAX_PARALLEL_ROWS;
+        }
 
         @Override
         public int blockSize() {

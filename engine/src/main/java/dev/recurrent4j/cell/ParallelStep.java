@@ -18,6 +18,12 @@ public interface ParallelStep {
     /** A part's first and last unit are multiples of this (the last part ends at H). */
     int blockSize();
 
+    /**
+     * Whether this step serves calls of {@code batch} rows, as {@link Cell#parallelStep} would make it for them: a
+     * caller whose weights never change may keep a step and reuse it while this holds.
+     */
+    boolean serves(int batch);
+
     /** What the parts of a step of {@code rows} rows share, in multiply-adds of a product or their equivalent. */
     long work(int rows);
 

@@ -1,5 +1,7 @@
 package dev.recurrent4j.infer;
 
+import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.ParallelStep;
 import dev.recurrent4j.sequence.BatchOrder;
 import dev.recurrent4j.io.SafeTensors;
 import dev.recurrent4j.model.RecurrentConfig;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -59,6 +62,11 @@ public final class InferenceModel {
     /** Memory {@link #run} lends its runners for the input projections, reused across calls (see InferenceRunner). */
     private final ArrayBlockingQueue<INDArray> projectionScratch = new ArrayBlockingQueue<>(POOLED_EXECUTORS);
     private volatile String fingerprint;
+    /**
+     * Each layer-direction's parallel steps made so far (at most one per kind: the small-batch one holds a packed
+     * copy of W_hh), kept because this model's parameters never change.
+     */
+    private final ConcurrentHashMap<Integer, List<ParallelStep>> parallelSteps = new ConcurrentHashMap<>();
 
     private InferenceModel(RecurrentNetwork network, OutputHead head) {
         this.network = network;
@@ -225,10 +233,11 @@ public final class InferenceModel {
             List<INDArray> outputs = new ArrayList<>();
             for (int direction = 0; direction < directions; direction++) {
                 int index = layer * directions + direction;
-                InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(),
-                        network.parameters().get(layer, direction), layerInput, stateOrZeros(h0, index, batch),
-                        lstm ? stateOrZeros(c0, index, batch) : null, layout,
-                        direction == 0 ? Direction.FORWARD : Direction.REVERSE, scratch);
+                CellWeights weights = network.parameters().get(layer, direction);
+                InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(), weights, layerInput,
+                        stateOrZeros(h0, index, batch), lstm ? stateOrZeros(c0, index, batch) : null, layout,
+                        direction == 0 ? Direction.FORWARD : Direction.REVERSE, scratch,
+                        parallelStep(index, weights, batch));
                 outputs.add(result.output());
                 finalH.slice(index).assign(result.finalHidden());
                 if (lstm) {
@@ -238,6 +247,25 @@ public final class InferenceModel {
             layerInput = directions == 1 ? outputs.get(0) : Nd4j.concat(2, outputs.get(0), outputs.get(1));
         }
         return layerInput;
+    }
+
+    /** Layer-direction {@code index}'s parallel step for {@code batch} rows, made once per kind; null if none. */
+    private ParallelStep parallelStep(int index, CellWeights weights, int batch) {
+        List<ParallelStep> kept = parallelSteps.getOrDefault(index, List.of());
+        for (ParallelStep step : kept) {
+            if (step.serves(batch)) {
+                return step;
+            }
+        }
+        ParallelStep made = config().cell().cell().parallelStep(weights, batch);
+        if (made != null) {
+            parallelSteps.merge(index, List.of(made), (old, added) -> {
+                List<ParallelStep> all = new ArrayList<>(old);
+                all.addAll(added);
+                return List.copyOf(all);
+            });
+        }
+        return made;
     }
 
     /** A pooled buffer of at least {@code elements}, or a new one sized to fit. */

@@ -2,6 +2,7 @@ package dev.recurrent4j.sequence;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.ParallelStep;
 import dev.recurrent4j.cell.StepTensors;
 import dev.recurrent4j.tensor.Blas;
 import dev.recurrent4j.tensor.MatrixRegion;
@@ -49,6 +50,17 @@ public final class InferenceRunner {
      */
     public static Result forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
             BatchLayout layout, Direction direction, INDArray projectionMemory) {
+        return forward(cell, weights, input, h0, c0, layout, direction, projectionMemory,
+                cell.parallelStep(weights, Math.toIntExact(input.size(1))));
+    }
+
+    /**
+     * {@link #forward(Cell, CellWeights, INDArray, INDArray, INDArray, BatchLayout, Direction, INDArray)} with the
+     * cell's parallel step for these weights and this batch kept by the caller (weights that never change), or
+     * {@code null} where the cell has none.
+     */
+    public static Result forward(Cell cell, CellWeights weights, INDArray input, INDArray h0, INDArray c0,
+            BatchLayout layout, Direction direction, INDArray projectionMemory, ParallelStep parallel) {
         long steps = input.size(0);
         long batch = input.size(1);
         long inputSize = input.size(2);
@@ -90,7 +102,7 @@ public final class InferenceRunner {
         // Rows past their length are not touched by a step; their state is carried into the other buffer. The LSTM
         // cell state is updated in place (each unit's update reads its own element only).
         int current = 0;
-        try (StepTeam team = StepTeam.of(cell, weights, (int) batch)) {
+        try (StepTeam team = StepTeam.of(cell, weights, parallel, (int) batch)) {
             for (long k = 0; k < steps; k++) {
                 long t = direction.timeAt(k, steps);
                 int active = layout.activeRows(t);

@@ -66,11 +66,16 @@ public final class StepTeam implements AutoCloseable {
      * as many free helpers as the work of a full step pays for.
      */
     public static StepTeam of(Cell cell, CellWeights weights, int batch) {
-        ParallelStep parallel = cell.parallelStep(weights, batch);
-        return of(cell, weights, parallel, parallel == null ? 0 : parallel.work(batch));
+        return of(cell, weights, cell.parallelStep(weights, batch), batch);
     }
 
-    private static StepTeam of(Cell cell, CellWeights weights, ParallelStep parallel, long work) {
+    /**
+     * {@link #of(Cell, CellWeights, int)} with a parallel step the caller kept ({@code null}: none), which must be
+     * what {@code cell.parallelStep(weights, batch)} would give.
+     */
+    public static StepTeam of(Cell cell, CellWeights weights, ParallelStep parallel, int batch) {
+        assert parallel == null || parallel.serves(batch) : "the kept step does not serve this batch";
+        long work = parallel == null ? 0 : parallel.work(batch);
         int wanted = parallel == null ? 0 : (int) Math.min(HELPERS.length, Math.min(
                 work / MIN_WORK_PER_THREAD - 1, parallel.hiddenSize() / parallel.blockSize() - 1));
         Helper[] claimed = new Helper[Math.max(wanted, 0)];

@@ -94,6 +94,22 @@ class InferenceModelTest {
                 InferenceModel.of(batchFirst).run(xb, h0, lengths).output());
     }
 
+    /**
+     * The model keeps each layer's parallel steps (its small-batch step holds packed weights): batches that need the
+     * other kind, and back, still equal the training forward bit for bit.
+     */
+    @Test
+    void keptParallelStepsServeEveryBatchSize() {
+        RecurrentConfig config = RecurrentConfig.of(CellType.LSTM, 5, 32).withLayers(2).withBidirectional(true);
+        RecurrentNetwork net = RecurrentNetwork.initialize(config, 4);
+        InferenceModel model = InferenceModel.of(net);
+        Random random = new Random(8);
+        for (int batch : new int[] {5, 12, 5, 2, 8, 12}) {
+            INDArray x = TestTensors.normal(random, DataType.FLOAT, 1.0, 4, batch, 5);
+            assertSameBits("batch " + batch, net.forward(x, null, null).output(), model.run(x, null, null).output());
+        }
+    }
+
     @Test
     void sequencesShorterThanTheirBatchStillWork() {
         InferenceModel model = InferTesting.model(CellType.LSTM, 3, 4, 1, 0, DataType.DOUBLE, 1);

@@ -198,6 +198,11 @@ class StepTeamTest {
         public ParallelStep parallelStep(CellWeights weights, int batch) {
             return new ParallelStep() {
                 @Override
+                public boolean serves(int rows) {
+                    return true;
+                }
+
+                @Override
                 public int hiddenSize() {
                     return 64;
                 }
