@@ -161,7 +161,8 @@ public final class FusedCells {
 
     /**
      * Small batches: each part computes its units' product with the Java kernel, then their update; the product
-     * is split between threads with the update. The packed weights are made per call.
+     * is split between threads with the update. Holds W_hh packed when it was made (a caller whose weights never
+     * change, such as {@code InferenceModel}, keeps it).
      */
     private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
         @Override
