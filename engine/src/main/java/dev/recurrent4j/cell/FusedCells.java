@@ -125,10 +125,9 @@ public final class FusedCells {
         @Override
         public final void backward(CellWeights w, StepTensors s, StepGradients g) {
             if (w.dataType() == DataType.FLOAT) {
-                if (g.dOutput() != null) { // the step's output gradient joins dL/dh' once, for every cell
-                    VectorKernels.addInPlace(g.dH(), g.dOutput());
-                }
-                fusedBackward(s, g, (int) w.hiddenSize());
+                int hidden = (int) w.hiddenSize();
+                gradients(s, g, hidden, 0, hidden);
+                backwardProduct(s, g);
             } else {
                 plain.backward(w, s, g);
             }
@@ -156,7 +155,29 @@ public final class FusedCells {
         /** The elementwise update of the hidden units {@code [from, to)}, once their product is in place. */
         abstract void update(StepTensors s, int hidden, int from, int to);
 
-        abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
+        /**
+         * The backward step's elementwise part for the hidden units {@code [from, to)}: the step's output gradient
+         * joins dL/dh', then the gate gradients.
+         */
+        final void gradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
+            if (g.dOutput() != null) {
+                VectorKernels.addInPlace(g.dH(), g.dOutput(), from, to - from);
+            }
+            gateGradients(s, g, hidden, from, to);
+        }
+
+        /**
+         * The backward step's product, once every unit's gate gradients are in place: dL/dh = dGates W_hh, or for
+         * the GRU its recurrent-side gradients' product added to the direct path.
+         */
+        final void backwardProduct(StepTensors s, StepGradients g) {
+            boolean separate = separateRecurrentGradient();
+            Blas.gemm(separate ? g.dGatesHh() : g.dGates(), false, s.weightHh(), false, 1.0, separate ? 1.0 : 0.0,
+                    g.dH());
+        }
+
+        /** The gate gradients of the hidden units {@code [from, to)}, dL/dh' (and dL/dc') in place. */
+        abstract void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to);
     }
 
     /**
@@ -184,6 +205,16 @@ public final class FusedCells {
         public void forward(StepTensors s, int from, int to) {
             cell.product(packed, s, from, to);
             cell.update(s, hiddenSize, from, to);
+        }
+
+        @Override
+        public void backward(StepTensors s, StepGradients g, int from, int to) {
+            cell.gradients(s, g, hiddenSize, from, to);
+        }
+
+        @Override
+        public void endBackward(StepTensors s, StepGradients g) {
+            cell.backwardProduct(s, g);
         }
     }
 
@@ -225,6 +256,16 @@ public final class FusedCells {
         public void forward(StepTensors s, int from, int to) {
             cell.update(s, hiddenSize, from, to);
         }
+
+        @Override
+        public void backward(StepTensors s, StepGradients g, int from, int to) {
+            cell.gradients(s, g, hiddenSize, from, to);
+        }
+
+        @Override
+        public void endBackward(StepTensors s, StepGradients g) {
+            cell.backwardProduct(s, g);
+        }
     }
 
     /** Elman RNN; tanh or relu. */
@@ -242,9 +283,8 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
-            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
+        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
+            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, s.rows(), hidden, from, to - from);
         }
     }
 
@@ -263,10 +303,9 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
+        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
             VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(),
-                    s.rows(), hidden);
-            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
+                    s.rows(), hidden, from, to - from);
         }
     }
 
@@ -285,10 +324,9 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
+        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
             VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(),
-                    g.dGatesHh(), s.rows(), hidden);
-            Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
+                    g.dGatesHh(), s.rows(), hidden, from, to - from);
         }
     }
 }
