@@ -125,9 +125,10 @@ public final class FusedCells {
         @Override
         public final void backward(CellWeights w, StepTensors s, StepGradients g) {
             if (w.dataType() == DataType.FLOAT) {
-                int hidden = (int) w.hiddenSize();
-                gradients(s, g, hidden, 0, hidden);
-                backwardProduct(s, g);
+                if (g.dOutput() != null) { // the step's output gradient joins dL/dh' once, for every cell
+                    VectorKernels.addInPlace(g.dH(), g.dOutput());
+                }
+                fusedBackward(s, g, (int) w.hiddenSize());
             } else {
                 plain.backward(w, s, g);
             }
@@ -155,29 +156,7 @@ public final class FusedCells {
         /** The elementwise update of the hidden units {@code [from, to)}, once their product is in place. */
         abstract void update(StepTensors s, int hidden, int from, int to);
 
-        /**
-         * The backward step's elementwise part for the hidden units {@code [from, to)}: the step's output gradient
-         * joins dL/dh', then the gate gradients.
-         */
-        final void gradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
-            if (g.dOutput() != null) {
-                VectorKernels.addInPlace(g.dH(), g.dOutput(), from, to - from);
-            }
-            gateGradients(s, g, hidden, from, to);
-        }
-
-        /**
-         * The backward step's product, once every unit's gate gradients are in place: dL/dh = dGates W_hh, or for
-         * the GRU its recurrent-side gradients' product added to the direct path.
-         */
-        final void backwardProduct(StepTensors s, StepGradients g) {
-            boolean separate = separateRecurrentGradient();
-            Blas.gemm(separate ? g.dGatesHh() : g.dGates(), false, s.weightHh(), false, 1.0, separate ? 1.0 : 0.0,
-                    g.dH());
-        }
-
-        /** The gate gradients of the hidden units {@code [from, to)}, dL/dh' (and dL/dc') in place. */
-        abstract void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to);
+        abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
     }
 
     /**
@@ -205,16 +184,6 @@ public final class FusedCells {
         public void forward(StepTensors s, int from, int to) {
             cell.product(packed, s, from, to);
             cell.update(s, hiddenSize, from, to);
-        }
-
-        @Override
-        public void backward(StepTensors s, StepGradients g, int from, int to) {
-            cell.gradients(s, g, hiddenSize, from, to);
-        }
-
-        @Override
-        public void endBackward(StepTensors s, StepGradients g) {
-            cell.backwardProduct(s, g);
         }
     }
 
@@ -256,16 +225,6 @@ public final class FusedCells {
         public void forward(StepTensors s, int from, int to) {
             cell.update(s, hiddenSize, from, to);
         }
-
-        @Override
-        public void backward(StepTensors s, StepGradients g, int from, int to) {
-            cell.gradients(s, g, hiddenSize, from, to);
-        }
-
-        @Override
-        public void endBackward(StepTensors s, StepGradients g) {
-            cell.backwardProduct(s, g);
-        }
     }
 
     /** Elman RNN; tanh or relu. */
@@ -283,8 +242,9 @@ public final class FusedCells {
         }
 
         @Override
-        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
-            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, s.rows(), hidden, from, to - from);
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
+            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
+            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -303,9 +263,10 @@ public final class FusedCells {
         }
 
         @Override
-        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
             VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(),
-                    s.rows(), hidden, from, to - from);
+                    s.rows(), hidden);
+            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
         }
     }
 
@@ -324,9 +285,10 @@ public final class FusedCells {
         }
 
         @Override
-        void gateGradients(StepTensors s, StepGradients g, int hidden, int from, int to) {
+        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
             VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(),
-                    g.dGatesHh(), s.rows(), hidden, from, to - from);
+                    g.dGatesHh(), s.rows(), hidden);
+            Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
         }
     }
 }

@@ -32,13 +32,4 @@ public interface ParallelStep {
 
     /** The step for the hidden units {@code [from, to)} of every active row of {@code s}. */
     void forward(StepTensors s, int from, int to);
-
-    /**
-     * The backward step's part for the hidden units {@code [from, to)}: the elementwise gradients of those units
-     * ({@link Cell#backward}'s contract, restricted to them), before {@link #endBackward}.
-     */
-    void backward(StepTensors s, StepGradients g, int from, int to);
-
-    /** What the caller does alone once every part of a backward step is done (the product for dL/dh). */
-    void endBackward(StepTensors s, StepGradients g);
 }

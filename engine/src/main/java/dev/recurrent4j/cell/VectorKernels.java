@@ -123,17 +123,9 @@ final class VectorKernels {
         return 1f / (1f + expQ * twoToN);
     }
 
-    /** {@code target += source} over the columns {@code [from, from + count)} of every row, two regions of one shape. */
-    static void addInPlace(MatrixRegion target, MatrixRegion source, int from, int count) {
-        ByteBuffer to = bytes(target);
-        int toAt = start(target);
-        ByteBuffer by = bytes(source);
-        int byAt = start(source);
-        int width = Math.toIntExact(target.cols());
-        for (int r = 0; r < target.rows(); r++) {
-            int at = 4 * (r * width + from);
-            addInPlace(to, toAt + at, by, byAt + at, count);
-        }
+    /** {@code target += source}, two regions of the same shape. */
+    static void addInPlace(MatrixRegion target, MatrixRegion source) {
+        addInPlace(bytes(target), start(target), bytes(source), start(source), Math.toIntExact(target.length()));
     }
 
     /** {@code target += source} over {@code count} elements from the byte indices {@code to} and {@code from}. */
@@ -230,8 +222,7 @@ final class VectorKernels {
      * replaced by dL/dc) and the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
      */
     static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
-            MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows, int hidden, int from,
-            int count) {
+            MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows, int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer cPrev = bytes(cPrevArray);
@@ -245,19 +236,19 @@ final class VectorKernels {
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray);
         for (int r = 0; r < rows; r++) {
-            int g = r * 4 * hidden + from;
-            int s = r * hidden + from;
-            lstmOutputGradient(gates, gatesAt, tanhC, tanhCAt, dH, dHAt, dC, dCAt, dGates, dGatesAt, g, s, hidden, count);
-            lstmCellGradient(gates, gatesAt, cPrev, cPrevAt, dC, dCAt, dGates, dGatesAt, g, s, hidden, count);
+            int g = r * 4 * hidden;
+            int s = r * hidden;
+            lstmOutputGradient(gates, gatesAt, tanhC, tanhCAt, dH, dHAt, dC, dCAt, dGates, dGatesAt, g, s, hidden);
+            lstmCellGradient(gates, gatesAt, cPrev, cPrevAt, dC, dCAt, dGates, dGatesAt, g, s, hidden);
         }
     }
 
     /** h' = o tanh(c'): dGates(o) = dh tanh(c') o (1 - o); dC += dh o (1 - tanh(c')^2), the total dL/dc'. */
     private static void lstmOutputGradient(ByteBuffer gates, int gatesAt, ByteBuffer tanhC, int tanhCAt, ByteBuffer dH,
             int dHAt, ByteBuffer dC, int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
-            int hidden, int count) {
+            int hidden) {
         int o = g + 3 * hidden;
-        int bound = F.loopBound(count);
+        int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector out = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (o + j), LE);
@@ -267,7 +258,7 @@ final class VectorKernels {
             dh.mul(tc).mul(out).mul(ONE.sub(out)).intoByteBuffer(dGates, dGatesAt + 4 * (o + j), LE);
             dc.add(dh.mul(out).mul(ONE.sub(tc.mul(tc)))).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
         }
-        for (; j < count; j++) {
+        for (; j < hidden; j++) {
             float out = gates.getFloat(gatesAt + 4 * (o + j));
             float tc = tanhC.getFloat(tanhCAt + 4 * (s + j));
             float dh = dH.getFloat(dHAt + 4 * (s + j));
@@ -279,8 +270,8 @@ final class VectorKernels {
     /** c' = f c + i g: the gradients of i, f, g from the total dL/dc', and dC replaced by dL/dc = dL/dc' f. */
     private static void lstmCellGradient(ByteBuffer gates, int gatesAt, ByteBuffer cPrev, int cPrevAt, ByteBuffer dC,
             int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
-            int hidden, int count) {
-        int bound = F.loopBound(count);
+            int hidden) {
+        int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector in = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
@@ -295,7 +286,7 @@ final class VectorKernels {
                     .intoByteBuffer(dGates, dGatesAt + 4 * (g + 2 * hidden + j), LE);
             dc.mul(forget).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
         }
-        for (; j < count; j++) {
+        for (; j < hidden; j++) {
             float in = gates.getFloat(gatesAt + 4 * (g + j));
             float forget = gates.getFloat(gatesAt + 4 * (g + hidden + j));
             float cell = gates.getFloat(gatesAt + 4 * (g + 2 * hidden + j));
@@ -386,8 +377,7 @@ final class VectorKernels {
      * (this step's output gradient included) by its direct path {@code z * dH}; the caller adds the recurrent GEMM.
      */
     static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
-            MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray, int rows, int hidden, int from,
-            int count) {
+            MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray, int rows, int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer projection = bytes(projectionArray);
@@ -401,12 +391,12 @@ final class VectorKernels {
         ByteBuffer dGatesHh = bytes(dGatesHhArray);
         int dGatesHhAt = start(dGatesHhArray);
         for (int r = 0; r < rows; r++) {
-            int g = r * 3 * hidden + from;
-            int s = r * hidden + from;
+            int g = r * 3 * hidden;
+            int s = r * hidden;
             gruUpdateGradient(gates, gatesAt, hPrev, hPrevAt, dH, dHAt, dGates, dGatesAt, dGatesHh, dGatesHhAt, g, s,
-                    hidden, count);
+                    hidden);
             gruResetGradient(gates, gatesAt, projection, projectionAt, dGates, dGatesAt, dGatesHh, dGatesHhAt, g,
-                    hidden, count);
+                    hidden);
         }
     }
 
@@ -415,10 +405,10 @@ final class VectorKernels {
      */
     private static void gruUpdateGradient(ByteBuffer gates, int gatesAt, ByteBuffer hPrev, int hPrevAt, ByteBuffer dH,
             int dHAt, ByteBuffer dGates, int dGatesAt, ByteBuffer dGatesHh, int dGatesHhAt, int g,
-            int s, int hidden, int count) {
+            int s, int hidden) {
         int z = g + hidden;
         int n = g + 2 * hidden;
-        int bound = F.loopBound(count);
+        int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector update = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (z + j), LE);
@@ -432,7 +422,7 @@ final class VectorKernels {
             dNextPre.intoByteBuffer(dGates, dGatesAt + 4 * (n + j), LE);
             dh.mul(update).intoByteBuffer(dH, dHAt + 4 * (s + j), LE);
         }
-        for (; j < count; j++) {
+        for (; j < hidden; j++) {
             float update = gates.getFloat(gatesAt + 4 * (z + j));
             float next = gates.getFloat(gatesAt + 4 * (n + j));
             float dh = dH.getFloat(dHAt + 4 * (s + j));
@@ -448,9 +438,9 @@ final class VectorKernels {
     /** n = tanh(x_n + r hn): the reset gate's gradient (both sides) and the recurrent side of n, r * da_n. */
     private static void gruResetGradient(ByteBuffer gates, int gatesAt, ByteBuffer projection, int projectionAt,
             ByteBuffer dGates, int dGatesAt, ByteBuffer dGatesHh, int dGatesHhAt, int g,
-            int hidden, int count) {
+            int hidden) {
         int n = g + 2 * hidden;
-        int bound = F.loopBound(count);
+        int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector reset = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
@@ -461,7 +451,7 @@ final class VectorKernels {
             dResetPre.intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (g + j), LE);
             dNextPre.mul(reset).intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (n + j), LE);
         }
-        for (; j < count; j++) {
+        for (; j < hidden; j++) {
             float reset = gates.getFloat(gatesAt + 4 * (g + j));
             float dNextPre = dGates.getFloat(dGatesAt + 4 * (n + j));
             float dResetPre = dNextPre * projection.getFloat(projectionAt + 4 * (n + j)) * reset * (1f - reset);
@@ -501,26 +491,17 @@ final class VectorKernels {
     }
 
     /**
-     * Elman backward over the hidden units {@code [from, from + count)} of each row: dGates = dH * (1 - h'^2) for
-     * tanh, dH * (h' > 0) for relu ({@code dH} with this step's output gradient included).
+     * Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu ({@code dH} with this step's output
+     * gradient included).
      */
     static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dHArray, MatrixRegion dGatesArray, boolean relu,
-            int rows, int hidden, int from, int count) {
+            int count) {
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
         ByteBuffer dH = bytes(dHArray);
         int dHAt = start(dHArray);
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray);
-        for (int r = 0; r < rows; r++) {
-            int at = 4 * (r * hidden + from);
-            rnnGradient(hNext, hNextAt + at, dH, dHAt + at, dGates, dGatesAt + at, relu, count);
-        }
-    }
-
-    /** One row's {@link #rnnBackward}, {@code count} elements from the byte indices given. */
-    private static void rnnGradient(ByteBuffer hNext, int hNextAt, ByteBuffer dH, int dHAt, ByteBuffer dGates,
-            int dGatesAt, boolean relu, int count) {
         int bound = F.loopBound(count);
         int j = 0;
         if (relu) {

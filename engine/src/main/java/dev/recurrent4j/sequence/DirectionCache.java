@@ -2,7 +2,6 @@ package dev.recurrent4j.sequence;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
-import dev.recurrent4j.cell.ParallelStep;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,20 +16,17 @@ public final class DirectionCache {
     /** {@code [T, B, I]} 'c', the layer's input; borrowed from the caller, not mutated. */
     final INDArray input;
     final StepBuffers buffers;
-    /** The parallel step forward ran (its copy of the weights serves backward too), or {@code null}. */
-    final ParallelStep parallel;
     /** {@code [T, B, H]} outputs, exactly 0 at padded steps. */
     private final INDArray output;
 
     DirectionCache(Cell cell, CellWeights weights, BatchLayout layout, INDArray input, StepBuffers buffers,
-            INDArray output, ParallelStep parallel) {
+            INDArray output) {
         this.cell = cell;
         this.weights = weights;
         this.layout = layout;
         this.input = input;
         this.buffers = buffers;
         this.output = output;
-        this.parallel = parallel;
     }
 
     /** {@code [T, B, H]} outputs of this direction, exactly 0 at padded steps; do not mutate. */

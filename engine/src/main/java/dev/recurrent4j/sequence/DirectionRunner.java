@@ -7,7 +7,6 @@ import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
-import dev.recurrent4j.cell.ParallelStep;
 import dev.recurrent4j.cell.StepGradients;
 import java.util.Queue;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -75,8 +74,7 @@ public final class DirectionRunner {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);
         }
 
-        ParallelStep parallel = cell.parallelStep(weights, (int) batch);
-        try (StepTeam team = StepTeam.of(cell, weights, parallel, (int) batch)) {
+        try (StepTeam team = StepTeam.of(cell, weights, (int) batch)) {
             for (long k = 0; k < steps; k++) {
                 long t = direction.timeAt(k, steps);
                 int active = layout.activeRows(t);
@@ -93,7 +91,7 @@ public final class DirectionRunner {
         }
 
         INDArray output = outputsOf(states, direction, layout);
-        return new DirectionCache(cell, weights, layout, input, buffers, output, parallel);
+        return new DirectionCache(cell, weights, layout, input, buffers, output);
     }
 
     /**
@@ -155,28 +153,25 @@ public final class DirectionRunner {
         MatrixRegion dHRegion = MatrixRegion.of(dH);
         MatrixRegion dCRegion = lstm ? MatrixRegion.of(dC) : null;
 
-        // Backward mirrors forward: walk the steps in the reverse of the order forward took them, with the team
-        // and the parallel step forward used.
-        try (StepTeam team = StepTeam.of(cell, weights, cache.parallel, (int) batch)) {
-            for (long k = steps - 1; k >= 0; k--) {
-                long t = direction.timeAt(k, steps);
-                if (t < windowStart) {
-                    continue;
-                }
-                int active = layout.activeRows(t);
-                if (active == 0) {
-                    continue;
-                }
-                MatrixRegion dOutputRows = dOutputMemory == null ? null
-                        : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active);
-                StepGradients g = new StepGradients(dOutputRows,
-                        dHRegion.firstRows(active),
-                        lstm ? dCRegion.firstRows(active) : null,
-                        MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
-                        MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
-                team.backwardStep(cache.buffers.step(t, active), g);
-                // Rows past their length pass dH and dC through unchanged, as their state was carried.
+        // Backward mirrors forward: walk the steps in the reverse of the order forward took them.
+        for (long k = steps - 1; k >= 0; k--) {
+            long t = direction.timeAt(k, steps);
+            if (t < windowStart) {
+                continue;
             }
+            int active = layout.activeRows(t);
+            if (active == 0) {
+                continue;
+            }
+            MatrixRegion dOutputRows = dOutputMemory == null ? null
+                    : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active);
+            StepGradients g = new StepGradients(dOutputRows,
+                    dHRegion.firstRows(active),
+                    lstm ? dCRegion.firstRows(active) : null,
+                    MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
+                    MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
+            cell.backward(weights, cache.buffers.step(t, active), g);
+            // Rows past their length pass dH and dC through unchanged, as their state was carried.
         }
         if (windowStart > 0) { // the graph was cut before the window: the initial state gets no gradient
             dH.assign(0.0);

@@ -3,7 +3,6 @@ package dev.recurrent4j.sequence;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.ParallelStep;
-import dev.recurrent4j.cell.StepGradients;
 import dev.recurrent4j.cell.StepTensors;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,8 +46,6 @@ public final class StepTeam implements AutoCloseable {
     private final int chunk;
     /** The next chunk of the current step to run. */
     private final AtomicInteger next = new AtomicInteger();
-    /** The current step's gradients when it is a backward step; written before the step is posted to helpers. */
-    private StepGradients gradients;
 
     private StepTeam(Cell cell, CellWeights weights, ParallelStep parallel, Helper[] members) {
         this.cell = cell;
@@ -107,29 +104,10 @@ public final class StepTeam implements AutoCloseable {
             return;
         }
         parallel.begin(s);
-        share(s, null);
-    }
-
-    /**
-     * One backward step: {@link ParallelStep#backward} shared by the team, then {@link ParallelStep#endBackward} by
-     * the caller; or {@link Cell#backward} by the caller.
-     */
-    public void backwardStep(StepTensors s, StepGradients g) {
-        if (parallel == null) {
-            cell.backward(weights, s, g);
-            return;
-        }
-        share(s, g);
-        parallel.endBackward(s, g);
-    }
-
-    /** Runs every chunk of a step, forward ({@code g == null}) or backward, on the team; returns when all are done. */
-    private void share(StepTensors s, StepGradients g) {
         if (members.length == 0) {
-            run(s, g, 0, parallel.hiddenSize());
+            parallel.forward(s, 0, parallel.hiddenSize());
             return;
         }
-        gradients = g;
         next.set(0);
         for (Helper helper : members) {
             helper.post(this, s);
@@ -159,15 +137,7 @@ public final class StepTeam implements AutoCloseable {
         int hidden = parallel.hiddenSize();
         int from;
         while ((from = next.getAndIncrement() * chunk) < hidden) {
-            run(s, gradients, from, Math.min(hidden, from + chunk));
-        }
-    }
-
-    private void run(StepTensors s, StepGradients g, int from, int to) {
-        if (g == null) {
-            parallel.forward(s, from, to);
-        } else {
-            parallel.backward(s, g, from, to);
+            parallel.forward(s, from, Math.min(hidden, from + chunk));
         }
     }
 

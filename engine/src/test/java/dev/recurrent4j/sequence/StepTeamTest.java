@@ -27,8 +27,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Steps shared between threads, forward and backward: the same bits as one thread, helpers taken only when free,
- * failures reported to the caller. The engine's tests run with {@code -Drecurrent4j.stepThreads=3} (two helpers; see the pom).
+ * Steps shared between threads: the same bits as one thread, helpers taken only when free, failures reported to
+ * the caller. The engine's tests run with {@code -Drecurrent4j.stepThreads=3} (two helpers; see the pom).
  */
 class StepTeamTest {
 
@@ -64,15 +64,6 @@ class StepTeamTest {
             return DirectionRunner.forward(cell, weights, x, h0, c0, layout, direction);
         }
 
-        /** Full BPTT from an upstream gradient that depends on the layer only. */
-        DirectionGradients backward(DirectionCache cache) {
-            Random random = new Random(12);
-            INDArray dY = TestTensors.normal(random, DataType.FLOAT, 1.0, x.size(0), x.size(1), h0.size(1));
-            INDArray dH = TestTensors.normal(random, DataType.FLOAT, 1.0, x.size(1), h0.size(1));
-            INDArray dC = c0 == null ? null : TestTensors.normal(random, DataType.FLOAT, 1.0, x.size(1), h0.size(1));
-            return DirectionRunner.backward(cache, dY, dH, dC, 0);
-        }
-
         InferenceRunner.Result inference(Direction direction) {
             INDArray memory = org.nd4j.linalg.factory.Nd4j.createUninitialized(DataType.FLOAT, x.size(0) * x.size(1)
                     * weights.weightIh().size(0));
@@ -93,10 +84,8 @@ class StepTeamTest {
         }
         for (Direction direction : Direction.values()) {
             DirectionCache shared = layer.training(direction);
-            DirectionGradients sharedGradients = layer.backward(shared);
             InferenceRunner.Result sharedInference = layer.inference(direction);
             DirectionCache alone;
-            DirectionGradients aloneGradients;
             InferenceRunner.Result aloneInference;
             // While another team holds both helpers, the runners' teams get none and run every step alone.
             try (StepTeam holder = StepTeam.of(layer.cell, layer.weights, batch)) {
@@ -105,11 +94,9 @@ class StepTeamTest {
                     assertEquals(1, late.threads(), "no helper is free");
                 }
                 alone = layer.training(direction);
-                aloneGradients = layer.backward(alone);
                 aloneInference = layer.inference(direction);
             }
             String name = type + " " + direction;
-            assertSameGradients(name, aloneGradients, sharedGradients);
             assertSameBits(name + " output", alone.output(), shared.output());
             assertSameBits(name + " final h", alone.finalHidden(), shared.finalHidden());
             assertSameBits(name + " inference output", aloneInference.output(), sharedInference.output());
@@ -122,10 +109,7 @@ class StepTeamTest {
         }
     }
 
-    /**
-     * Sharing only the update changes no bit of {@link Cell#forward}, nor sharing the gate gradients any bit of
-     * {@link Cell#backward}: each unit's elementwise work touches that unit only.
-     */
+    /** Sharing only the update changes no bit of {@link Cell#forward}: each unit's update touches that unit only. */
     @ParameterizedTest
     @EnumSource(CellType.class)
     void sharedUpdateEqualsTheUnsplitStepBitForBit(CellType type) {
@@ -137,20 +121,7 @@ class StepTeamTest {
             DirectionCache actual = layer.training(direction);
             assertSameBits(type + " " + direction + " output", expected.output(), actual.output());
             assertSameBits(type + " " + direction + " final h", expected.finalHidden(), actual.finalHidden());
-            assertSameGradients(type + " " + direction, layer.backward(expected), layer.backward(actual));
         }
-    }
-
-    private static void assertSameGradients(String name, DirectionGradients expected, DirectionGradients actual) {
-        assertSameBits(name + " dx", expected.input(), actual.input());
-        assertSameBits(name + " dh0", expected.initialHidden(), actual.initialHidden());
-        if (expected.initialCell() != null) {
-            assertSameBits(name + " dc0", expected.initialCell(), actual.initialCell());
-        }
-        assertSameBits(name + " dW_ih", expected.weights().weightIh(), actual.weights().weightIh());
-        assertSameBits(name + " dW_hh", expected.weights().weightHh(), actual.weights().weightHh());
-        assertSameBits(name + " db_ih", expected.weights().biasIh(), actual.weights().biasIh());
-        assertSameBits(name + " db_hh", expected.weights().biasHh(), actual.weights().biasHh());
     }
 
     /** A cell's steps run whole, by {@link Cell#forward}: the cell without its parallel step. */
@@ -244,16 +215,6 @@ class StepTeamTest {
                 @Override
                 public long work(int rows) {
                     return 1L << 30;
-                }
-
-                @Override
-                public void backward(StepTensors s, StepGradients g, int from, int to) {
-                    throw new AssertionError("not called");
-                }
-
-                @Override
-                public void endBackward(StepTensors s, StepGradients g) {
-                    throw new AssertionError("not called");
                 }
 
                 @Override
