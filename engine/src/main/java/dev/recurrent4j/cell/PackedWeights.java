@@ -118,7 +118,8 @@ final class PackedWeights {
      * Rows {@code [m, m + 3)} of a four-vector panel (rows at or past {@code rows} repeat the last row and are not
      * stored); the panel's first output element is at byte {@code cAt} of row 0.
      */
-    private void threeRows(ByteBuffer a, int aAt, int rows, int m, int panelAt, ByteBuffer c, int cAt, boolean accumulate) {
+    private void threeRows(ByteBuffer a, int aAt, int rows, int m, int panelAt, ByteBuffer c, int cAt,
+            boolean accumulate) {
         int last = rows - 1;
         int a0 = aAt + 4 * hidden * m;
         int a1 = aAt + 4 * hidden * Math.min(m + 1, last);
@@ -203,7 +204,8 @@ final class PackedWeights {
     }
 
     /** As {@link #threeRows}, rows {@code [m, m + 4)} of a three-vector panel (the GRU's). */
-    private void fourRows(ByteBuffer a, int aAt, int rows, int m, int panelAt, ByteBuffer c, int cAt, boolean accumulate) {
+    private void fourRows(ByteBuffer a, int aAt, int rows, int m, int panelAt, ByteBuffer c, int cAt,
+            boolean accumulate) {
         int last = rows - 1;
         int a0 = aAt + 4 * hidden * m;
         int a1 = aAt + 4 * hidden * Math.min(m + 1, last);

@@ -478,7 +478,7 @@ final class VectorKernels {
         }
     }
 
-    /** {@code target = max(source, 0)} over {@code count} elements from the byte indices {@code from} and {@code to}. */
+    /** {@code target = max(source, 0)} over {@code count} elements from the byte indices {@code from}, {@code to}. */
     private static void relu(ByteBuffer source, int from, ByteBuffer target, int to, int count) {
         int bound = F.loopBound(count);
         int j = 0;
