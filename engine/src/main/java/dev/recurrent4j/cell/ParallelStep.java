@@ -4,8 +4,9 @@ package dev.recurrent4j.cell;
  * One layer's time step split by hidden units, so that several threads can share a step: a part computes its units'
  * columns of the recurrent product {@code h W_hh^T} (reading all of {@code hPrev}) and their elementwise update
  * (writing only its units), or only the update when the caller computed the whole product in {@link #begin}. Made
- * per forward call by {@link Cell#parallelStep}, for one set of weights (it may hold a copy of them); the runner's
- * {@code StepTeam} runs the parts.
+ * by {@link Cell#parallelStep} for one set of weights, of which it may hold a copy: a caller whose weights change
+ * between calls makes one per call, a caller whose weights never change may keep it ({@link #serves}). Thread-safe:
+ * concurrent calls may share one. The runner's {@code StepTeam} runs the parts.
  *
  * <p>The parts of a step read {@code hPrev} whole while others write {@code hNext}, so the two must not overlap.
  * How the units are split does not change a single bit of the result.
