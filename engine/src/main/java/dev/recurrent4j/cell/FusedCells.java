@@ -102,13 +102,13 @@ public final class FusedCells {
                 return null;
             }
             int hidden = (int) w.hiddenSize();
-            if (batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS) {
+            if (SharedProduct.batches(batch)) {
                 PackedWeights packed = PackedWeights.of(MatrixRegion.of(w.weightHh()), type.gates());
                 if (packed != null) {
                     return new SharedProduct(this, packed, hidden);
                 }
             }
-            return batch > MAX_PARALLEL_ROWS ? new SharedUpdate(this, hidden) : null;
+            return SharedUpdate.batches(batch) ? new SharedUpdate(this, hidden) : null;
         }
 
         @Override
@@ -165,9 +165,14 @@ public final class FusedCells {
      * change, such as {@code InferenceModel}, keeps it).
      */
     private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
+        /** The batches this kind of step is made for. */
+        static boolean batches(int batch) {
+            return batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS;
+        }
+
         @Override
         public boolean serves(int batch) {
-            return batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS;
+            return batches(batch);
         }
 
         @Override
@@ -201,9 +206,14 @@ public final class FusedCells {
          */
         private static final int ELEMENT_WORK = 32;
 
+        /** The batches this kind of step is made for. */
+        static boolean batches(int batch) {
+            return batch > MAX_PARALLEL_ROWS;
+        }
+
         @Override
         public boolean serves(int batch) {
-            return batch > MAX_PARALLEL_ROWS;
+            return batches(batch);
         }
 
         @Override
