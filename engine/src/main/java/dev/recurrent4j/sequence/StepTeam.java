@@ -27,8 +27,11 @@ import java.util.concurrent.locks.LockSupport;
  * (see {@link #pause}); a helper nobody holds parks.
  */
 public final class StepTeam implements AutoCloseable {
-    /** Multiply-adds per step per thread below which sharing a step costs more than it saves (measured: ~1 µs). */
-    static final long MIN_WORK_PER_THREAD = 1 << 15;
+    /**
+     * Multiply-adds per step a thread must get for a helper to be taken: about 1 µs of the Java product on one core,
+     * the order of a hand-off's cost. Chosen, not tuned: the measured shapes lie far above or below it.
+     */
+    private static final long MIN_WORK_PER_THREAD = 1 << 15;
     /**
      * Chunks per thread in a step: enough that a thread slowed by the rest of the machine takes fewer of them (on
      * this project's 2-core VM one core ran the same code 1.5 times slower than the other for seconds at a time),
