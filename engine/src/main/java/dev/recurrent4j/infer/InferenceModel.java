@@ -10,6 +10,7 @@ import dev.recurrent4j.model.RecurrentState;
 import dev.recurrent4j.sequence.BatchLayout;
 import dev.recurrent4j.sequence.Direction;
 import dev.recurrent4j.sequence.InferenceRunner;
+import dev.recurrent4j.tensor.NativeBuffer;
 import dev.recurrent4j.tensor.Shapes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -180,73 +181,130 @@ public final class InferenceModel {
      */
     public SequenceOutput run(INDArray x, RecurrentState initialState, int[] lengths) {
         RecurrentConfig config = config();
-        INDArray input = timeMajorCopy(x);
-        long steps = input.size(0);
-        int batch = (int) input.size(1);
-        checkState(initialState, batch);
-        int[] checkedLengths = checkLengths(lengths, steps, batch);
-        BatchOrder order = BatchOrder.byDescendingLength(checkedLengths);
-        BatchLayout layout = BatchLayout.ofSortedLengths(steps, order.sortedLengths());
-
-        INDArray h0 = order.sort(initialState == null ? null : initialState.h());
-        INDArray c0 = order.sort(initialState == null ? null : initialState.c());
-        INDArray layerInput = order.sort(input);
-        int directions = config.directions();
-        boolean lstm = config.cell().hasCellState();
-        INDArray finalH = Nd4j.create(config.dataType(), (long) config.numLayers() * directions, batch,
-                config.hiddenSize());
-        INDArray finalC = lstm ? finalH.ulike() : null;
-        INDArray scratch = borrowScratch(steps * batch * config.gateWidth());
+        // Every array made here and not returned is freed before returning (see SequenceOutput on why it matters).
+        List<INDArray> temporaries = new ArrayList<>();
         try {
-            layerInput = runLayers(layerInput, h0, c0, layout, finalH, finalC, scratch);
-        } finally {
-            projectionScratch.offer(scratch); // when the pool is full, the buffer is dropped and collected
-        }
+            INDArray input = made(temporaries, x, timeMajor(x));
+            long steps = input.size(0);
+            int batch = (int) input.size(1);
+            checkState(initialState, batch);
+            int[] checkedLengths = checkLengths(lengths, steps, batch);
+            BatchOrder order = BatchOrder.byDescendingLength(checkedLengths);
+            BatchLayout layout = BatchLayout.ofSortedLengths(steps, order.sortedLengths());
 
-        INDArray logits = null;
-        if (head != null) { // [T*B, D*H] -> [T*B, O] in one call, then padded steps back to exactly 0
-            long features = layerInput.size(2);
-            logits = Nd4j.create(config.dataType(), steps, batch, head.outputSize());
-            head.apply(layerInput.reshape(steps * batch, features), logits.reshape(steps * batch,
-                    head.outputSize()));
-            for (long t = 0; t < steps; t++) {
-                int active = layout.activeRows(t);
-                if (active < batch) {
-                    logits.slice(t).get(NDArrayIndex.interval(active, batch), NDArrayIndex.all()).assign(0.0);
+            INDArray h = initialState == null ? null : initialState.h();
+            INDArray c = initialState == null ? null : initialState.c();
+            INDArray h0 = made(temporaries, h, order.sort(h));
+            INDArray c0 = made(temporaries, c, order.sort(c));
+            INDArray layerInput = made(temporaries, input, order.sort(input));
+            boolean lstm = config.cell().hasCellState();
+            INDArray finalH = Nd4j.create(config.dataType(), (long) config.numLayers() * config.directions(), batch,
+                    config.hiddenSize());
+            INDArray finalC = lstm ? finalH.ulike() : null;
+            INDArray scratch = borrowScratch(steps * batch * config.gateWidth());
+            INDArray output;
+            try {
+                output = runLayers(layerInput, h0, c0, layout, finalH, finalC, scratch);
+            } finally {
+                projectionScratch.offer(scratch); // when the pool is full, the buffer is dropped and collected
+            }
+
+            INDArray logits = null;
+            if (head != null) { // [T*B, D*H] -> [T*B, O] in one call, then padded steps back to exactly 0
+                long features = output.size(2);
+                logits = Nd4j.create(config.dataType(), steps, batch, head.outputSize());
+                head.apply(output.reshape(steps * batch, features), logits.reshape(steps * batch,
+                        head.outputSize()));
+                for (long t = 0; t < steps; t++) {
+                    int active = layout.activeRows(t);
+                    if (active < batch) {
+                        logits.slice(t).get(NDArrayIndex.interval(active, batch), NDArrayIndex.all()).assign(0.0);
+                    }
                 }
             }
+            return new SequenceOutput(callersLayout(temporaries, order, output),
+                    new RecurrentState(replaced(temporaries, finalH, order.unsort(finalH)),
+                            lstm ? replaced(temporaries, finalC, order.unsort(finalC)) : null),
+                    logits == null ? null : callersLayout(temporaries, order, logits));
+        } finally {
+            for (INDArray temporary : temporaries) {
+                temporary.close();
+            }
         }
-        return new SequenceOutput(fromTimeMajor(order.unsort(layerInput)),
-                new RecurrentState(order.unsort(finalH), lstm ? order.unsort(finalC) : null),
-                logits == null ? null : fromTimeMajor(order.unsort(logits)));
     }
 
-    /** Every layer and direction over {@code input}, writing the final states; the last layer's output. */
+    /**
+     * Every layer and direction over {@code input}, writing the final states; the last layer's output. Frees what it
+     * made and does not return (the runners' final states once copied, each inner layer's output once read).
+     */
     private INDArray runLayers(INDArray input, INDArray h0, INDArray c0, BatchLayout layout, INDArray finalH,
             INDArray finalC, INDArray scratch) {
         RecurrentConfig config = config();
         int batch = layout.batch();
         int directions = config.directions();
         boolean lstm = config.cell().hasCellState();
+        // one zero state for every layer-direction that starts from zeros: the runners only read it
+        INDArray zeros = h0 == null || (lstm && c0 == null)
+                ? Nd4j.zeros(config.dataType(), batch, config.hiddenSize()) : null;
         INDArray layerInput = input;
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            List<INDArray> outputs = new ArrayList<>();
-            for (int direction = 0; direction < directions; direction++) {
-                int index = layer * directions + direction;
-                CellWeights weights = network.parameters().get(layer, direction);
-                InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(), weights, layerInput,
-                        stateOrZeros(h0, index, batch), lstm ? stateOrZeros(c0, index, batch) : null, layout,
-                        direction == 0 ? Direction.FORWARD : Direction.REVERSE, scratch,
-                        parallelStep(index, weights, batch));
-                outputs.add(result.output());
-                finalH.slice(index).assign(result.finalHidden());
-                if (lstm) {
-                    finalC.slice(index).assign(result.finalCell());
+        try {
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                INDArray[] outputs = new INDArray[directions];
+                for (int direction = 0; direction < directions; direction++) {
+                    int index = layer * directions + direction;
+                    CellWeights weights = network.parameters().get(layer, direction);
+                    InferenceRunner.Result result = InferenceRunner.forward(config.cell().cell(), weights,
+                            layerInput, h0 == null ? zeros : h0.slice(index),
+                            lstm ? (c0 == null ? zeros : c0.slice(index)) : null, layout,
+                            direction == 0 ? Direction.FORWARD : Direction.REVERSE, scratch,
+                            parallelStep(index, weights, batch));
+                    outputs[direction] = result.output();
+                    finalH.slice(index).assign(result.finalHidden());
+                    result.finalHidden().close();
+                    if (lstm) {
+                        finalC.slice(index).assign(result.finalCell());
+                        result.finalCell().close();
+                    }
                 }
+                INDArray next = directions == 1 ? outputs[0] : Nd4j.concat(2, outputs);
+                if (directions > 1) {
+                    for (INDArray output : outputs) {
+                        output.close();
+                    }
+                }
+                if (layer > 0) {
+                    layerInput.close(); // the previous layer's output, read by both directions
+                }
+                layerInput = next;
             }
-            layerInput = directions == 1 ? outputs.get(0) : Nd4j.concat(2, outputs.get(0), outputs.get(1));
+        } finally {
+            if (zeros != null) {
+                zeros.close();
+            }
         }
         return layerInput;
+    }
+
+    /** {@code result}, listed as temporary unless it is {@code source} itself (an array this call does not own). */
+    private static INDArray made(List<INDArray> temporaries, INDArray source, INDArray result) {
+        if (result != source) {
+            temporaries.add(result);
+        }
+        return result;
+    }
+
+    /** {@code result}; {@code ours} listed as temporary when {@code result} is a new array made from it. */
+    private static INDArray replaced(List<INDArray> temporaries, INDArray ours, INDArray result) {
+        if (result != ours) {
+            temporaries.add(ours);
+        }
+        return result;
+    }
+
+    /** A {@code [T, B, *]} array of ours in the caller's batch order and layout; what it was made from is freed. */
+    private INDArray callersLayout(List<INDArray> temporaries, BatchOrder order, INDArray sorted) {
+        INDArray unsorted = replaced(temporaries, sorted, order.unsort(sorted));
+        return replaced(temporaries, unsorted, fromTimeMajor(unsorted));
     }
 
     /** Layer-direction {@code index}'s parallel step for {@code batch} rows, made once per kind; null if none. */
@@ -338,7 +396,8 @@ public final class InferenceModel {
         }
     }
 
-    private INDArray timeMajorCopy(INDArray x) {
+    /** {@code x} as {@code [T, B, I]} 'c' order: {@code x} itself when it already is (it is never written). */
+    private INDArray timeMajor(INDArray x) {
         RecurrentConfig config = config();
         Shapes.requireShape("x", x, config.batchFirst() ? SEQUENCE_BATCH_FIRST : SEQUENCE,
                 new long[] {-1, -1, config.inputSize()});
@@ -347,7 +406,10 @@ public final class InferenceModel {
             throw new IllegalArgumentException("x: expected at least one step and one sequence but was "
                     + Arrays.toString(x.shape()));
         }
-        return config.batchFirst() ? x.permute(1, 0, 2).dup('c') : x.dup('c');
+        if (config.batchFirst()) {
+            return x.permute(1, 0, 2).dup('c');
+        }
+        return NativeBuffer.isContiguous(x) ? x : x.dup('c');
     }
 
     private INDArray fromTimeMajor(INDArray sequence) {
@@ -390,10 +452,5 @@ public final class InferenceModel {
             }
         }
         return lengths.clone();
-    }
-
-    /** Row block {@code index} of a {@code [L*D, B, H]} state, or zeros. */
-    private INDArray stateOrZeros(INDArray state, int index, int batch) {
-        return state == null ? Nd4j.zeros(config().dataType(), batch, config().hiddenSize()) : state.slice(index);
     }
 }

@@ -80,14 +80,18 @@ public final class InferenceRunner {
         // The state alternates between two buffers: a step reads one whole while it writes the other.
         INDArray[] h = {h0.dup('c'), h0.dup('c')};
         INDArray c = lstm ? c0.dup('c') : null;
+        // Freed when the loop ends (see SequenceOutput on why it matters): the projection, tanh(c') and scratch.
+        INDArray projectionArray = cell.separateRecurrentGradient()
+                ? Nd4j.createUninitialized(type, batch, gateWidth) : null;
+        INDArray tanhCArray = lstm ? Nd4j.createUninitialized(type, batch, hidden) : null;
+        INDArray scratchArray = Nd4j.createUninitialized(type, batch, gateWidth);
         NativeBuffer gatesMemory = NativeBuffer.of(gates);
         NativeBuffer outputMemory = NativeBuffer.of(output);
         MatrixRegion[] hRegions = {MatrixRegion.of(h[0]), MatrixRegion.of(h[1])};
         MatrixRegion cRegion = lstm ? MatrixRegion.of(c) : null;
-        MatrixRegion projection = cell.separateRecurrentGradient()
-                ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth)) : null;
-        MatrixRegion tanhC = lstm ? MatrixRegion.of(Nd4j.createUninitialized(type, batch, hidden)) : null;
-        MatrixRegion scratch = MatrixRegion.of(Nd4j.createUninitialized(type, batch, gateWidth));
+        MatrixRegion projection = projectionArray == null ? null : MatrixRegion.of(projectionArray);
+        MatrixRegion tanhC = lstm ? MatrixRegion.of(tanhCArray) : null;
+        MatrixRegion scratch = MatrixRegion.of(scratchArray);
         MatrixRegion weightHh = MatrixRegion.of(weights.weightHh());
         MatrixRegion biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
 
@@ -125,7 +129,14 @@ public final class InferenceRunner {
                 }
                 current = 1 - current;
             }
+        } finally {
+            for (INDArray temporary : new INDArray[] {projectionArray, tanhCArray, scratchArray}) {
+                if (temporary != null) {
+                    temporary.close();
+                }
+            }
         }
+        h[1 - current].close();
         return new Result(output, h[current], c);
     }
 }

@@ -110,6 +110,49 @@ class InferenceModelTest {
         }
     }
 
+    /**
+     * A run frees what it made and never what it was given: the caller's input (read in place when already time-major
+     * 'c' order) and initial state stay open and unchanged; closing the output frees all of its arrays, twice is
+     * harmless, and the next run still gives the same bits.
+     */
+    @Test
+    void closingFreesTheOutputAndNeverTheCallersArrays() {
+        RecurrentConfig config = RecurrentConfig.of(CellType.LSTM, 5, 32).withLayers(2).withBidirectional(true);
+        InferenceModel model = InferenceModel.of(RecurrentNetwork.initialize(config, 6),
+                LinearHead.of(TestTensors.normal(new Random(4), DataType.FLOAT, 0.3, 3, 64), null));
+        Random random = new Random(5);
+        INDArray x = TestTensors.normal(random, DataType.FLOAT, 1.0, 6, 4, 5);
+        RecurrentState h0 = new RecurrentState(TestTensors.normal(random, DataType.FLOAT, 0.5, 4, 4, 32),
+                TestTensors.normal(random, DataType.FLOAT, 0.5, 4, 4, 32));
+        INDArray xBefore = x.dup();
+        INDArray hBefore = h0.h().dup();
+        INDArray cBefore = h0.c().dup();
+
+        for (int[] lengths : new int[][] {null, {3, 6, 1, 5}}) {
+            SequenceOutput first = model.run(x, h0, lengths);
+            INDArray expected = first.output().dup();
+            INDArray expectedLogits = first.logits().dup();
+            first.close();
+            for (INDArray array : new INDArray[] {first.output(), first.finalState().h(), first.finalState().c(),
+                    first.logits()}) {
+                assertTrue(array.wasClosed(), "closed with the output");
+            }
+            first.close();
+            for (INDArray given : new INDArray[] {x, h0.h(), h0.c()}) {
+                assertTrue(!given.wasClosed(), "the caller's arrays stay open");
+            }
+            assertSameBits("x untouched", xBefore, x);
+            assertSameBits("h0 untouched", hBefore, h0.h());
+            assertSameBits("c0 untouched", cBefore, h0.c());
+            try (SequenceOutput again = model.run(x, h0, lengths);
+                    SequenceOutput copied = model.run(x.dup('f'), h0, lengths)) { // 'f': the input is copied first
+                assertSameBits("the next run", expected, again.output());
+                assertSameBits("logits", expectedLogits, again.logits());
+                assertSameBits("from an 'f'-order input", expected, copied.output());
+            }
+        }
+    }
+
     @Test
     void sequencesShorterThanTheirBatchStillWork() {
         InferenceModel model = InferTesting.model(CellType.LSTM, 3, 4, 1, 0, DataType.DOUBLE, 1);
