@@ -251,8 +251,10 @@ public final class EncoderDecoder {
         }
         SequenceModel.Encoded x = SequenceModel.encode(config.source(), encoderEmbedding, source,
                 config.decoder().dataType());
-        RecurrentState state = encoder.forward(x.x(), null, source.lengths()).finalState();
-        return new RecurrentState(state.h().dup('c'), state.c() == null ? null : state.c().dup('c'));
+        try (ForwardResult encoded = encoder.forward(x.x(), null, source.lengths())) { // caches back to the encoder
+            RecurrentState state = encoded.finalState();
+            return new RecurrentState(state.h().dup('c'), state.c() == null ? null : state.c().dup('c'));
+        }
     }
 
     /**
