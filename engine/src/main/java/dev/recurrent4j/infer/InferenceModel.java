@@ -227,9 +227,7 @@ public final class InferenceModel {
                             lstm ? replaced(temporaries, finalC, order.unsort(finalC)) : null),
                     logits == null ? null : callersLayout(temporaries, order, logits));
         } finally {
-            for (INDArray temporary : temporaries) {
-                temporary.close();
-            }
+            temporaries.forEach(INDArray::close);
         }
     }
 
@@ -268,9 +266,7 @@ public final class InferenceModel {
                 }
                 INDArray next = directions == 1 ? outputs[0] : Nd4j.concat(2, outputs);
                 if (directions > 1) {
-                    for (INDArray output : outputs) {
-                        output.close();
-                    }
+                    NativeBuffer.free(outputs);
                 }
                 if (layer > 0) {
                     layerInput.close(); // the previous layer's output, read by both directions
@@ -278,9 +274,7 @@ public final class InferenceModel {
                 layerInput = next;
             }
         } finally {
-            if (zeros != null) {
-                zeros.close();
-            }
+            NativeBuffer.free(zeros);
         }
         return layerInput;
     }

@@ -1,6 +1,7 @@
 package dev.recurrent4j.infer;
 
 import dev.recurrent4j.model.RecurrentState;
+import dev.recurrent4j.tensor.NativeBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -29,10 +30,6 @@ public record SequenceOutput(INDArray output, RecurrentState finalState, INDArra
     /** Frees the native memory of every array here now; closing again does nothing. */
     @Override
     public void close() {
-        for (INDArray array : new INDArray[] {output, finalState.h(), finalState.c(), logits}) {
-            if (array != null) {
-                array.close();
-            }
-        }
+        NativeBuffer.free(output, finalState.h(), finalState.c(), logits);
     }
 }

@@ -130,11 +130,7 @@ public final class InferenceRunner {
                 current = 1 - current;
             }
         } finally {
-            for (INDArray temporary : new INDArray[] {projectionArray, tanhCArray, scratchArray}) {
-                if (temporary != null) {
-                    temporary.close();
-                }
-            }
+            NativeBuffer.free(projectionArray, tanhCArray, scratchArray);
         }
         h[1 - current].close();
         return new Result(output, h[current], c);

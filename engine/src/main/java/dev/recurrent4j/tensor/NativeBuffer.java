@@ -64,6 +64,19 @@ public final class NativeBuffer {
         return memory.reshape(memory.length()).get(NDArrayIndex.interval(0, elements));
     }
 
+    /**
+     * Frees the native memory of each array now ({@link INDArray#close()}) instead of when the garbage collector
+     * finds it, so that the next allocation reuses memory already touched; {@code null} entries and arrays closed
+     * before are skipped. The arrays must be the caller's own, not views, and not read again.
+     */
+    public static void free(INDArray... arrays) {
+        for (INDArray array : arrays) {
+            if (array != null) {
+                array.close();
+            }
+        }
+    }
+
     /** The wrapped array. */
     public INDArray array() {
         return array;

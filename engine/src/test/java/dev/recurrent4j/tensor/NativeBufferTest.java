@@ -10,7 +10,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Lent memory: cut to size as a view of the caller's buffer, or refused with the argument named. */
+/**
+ * Lent memory: cut to size as a view of the caller's buffer, or refused with the argument named; freed memory: every
+ * array given is closed, nulls and arrays closed before are skipped.
+ */
 class NativeBufferTest {
 
     @Test
@@ -37,5 +40,18 @@ class NativeBufferTest {
         IllegalArgumentException strided = assertThrows(IllegalArgumentException.class,
                 () -> NativeBuffer.lent("scratch", column, DataType.FLOAT, 4));
         assertTrue(strided.getMessage().contains("but was a non-contiguous FLOAT of 10"), strided.getMessage());
+    }
+
+    @Test
+    void freeClosesEveryArrayAndSkipsNullsAndClosedOnes() {
+        INDArray first = Nd4j.create(DataType.FLOAT, 3);
+        INDArray second = Nd4j.create(DataType.DOUBLE, 2, 2);
+        INDArray closedBefore = Nd4j.create(DataType.FLOAT, 4);
+        closedBefore.close();
+        NativeBuffer.free(first, null, closedBefore, second);
+        assertTrue(first.wasClosed());
+        assertTrue(second.wasClosed());
+        NativeBuffer.free(first); // again: nothing happens
+        assertTrue(first.wasClosed());
     }
 }
