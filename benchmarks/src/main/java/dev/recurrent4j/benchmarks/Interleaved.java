@@ -15,7 +15,10 @@ import java.util.function.Supplier;
  * up to 30 % from one fork to the next, so a ratio of two forks measured the drift as much as the engine). Each round
  * calls the ND4J floor, the raw-BLAS floor and {@code InferenceModel.run} once, so all three see the same machine;
  * the first fifth of the rounds is warmup. It complements JMH, it does not replace it: no forks, no blackholes
- * (each result is kept in a field until the next call), wall-clock time per call.
+ * (each result is kept in a field until the next call), wall-clock time per call. Output: per call, the median and
+ * interquartile range in milliseconds and the median's ratio to the ND4J floor's. Bad arguments (a wrong count, an
+ * unknown cell or shape, S1, fewer than 5 rounds) throw an {@link IllegalArgumentException} naming the argument,
+ * what was expected and what came, before any work.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx3g -cp benchmarks/target/benchmarks.jar \
@@ -39,10 +42,7 @@ public final class Interleaved {
         if (shape == Shape.S1) {
             throw new IllegalArgumentException("SHAPE: expected S2, S3 or S4 (S1 is the streaming shape) but was S1");
         }
-        int rounds = args.length == 3 ? Integer.parseInt(args[2]) : 100;
-        if (rounds < 5) {
-            throw new IllegalArgumentException("ROUNDS: expected at least 5 but was " + rounds);
-        }
+        int rounds = args.length == 3 ? rounds(args[2]) : 100;
         EngineFixture engine = new EngineFixture(cell, shape, 1);
         engine.validateForward();
         GemmFloor floor = new GemmFloor(cell, shape, 1);
@@ -79,6 +79,19 @@ public final class Interleaved {
             throw new IllegalArgumentException(name + ": expected one of " + Arrays.toString(type.getEnumConstants())
                     + " but was " + value + " (" + USAGE + ")", e);
         }
+    }
+
+    private static int rounds(String value) {
+        int rounds;
+        try {
+            rounds = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ROUNDS: expected an integer of at least 5 but was " + value, e);
+        }
+        if (rounds < 5) {
+            throw new IllegalArgumentException("ROUNDS: expected at least 5 but was " + rounds);
+        }
+        return rounds;
     }
 
     private static double quantile(List<Double> values, double q) {
