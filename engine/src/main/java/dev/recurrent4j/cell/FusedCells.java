@@ -5,6 +5,7 @@ import dev.recurrent4j.tensor.MatrixRegion;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +88,7 @@ public final class FusedCells {
         }
 
         @Override
-        public final INDArray inputProjectionBias(CellWeights weights) {
+        public INDArray inputProjectionBias(CellWeights weights) {
             return plain.inputProjectionBias(weights);
         }
 
@@ -286,6 +287,22 @@ public final class FusedCells {
 
         private Gru() {
             super(CellType.GRU);
+        }
+
+        /**
+         * In float32, b_ih + b_hh for r and z and b_ih for n: only b_hn must meet the recurrent product apart (inside
+         * r (hn + b_hn)), so the kernel adds it alone and the other two reach the pre-activations with the input
+         * projection's bias. Other data types run the plain cell, which takes b_ih alone.
+         */
+        @Override
+        public INDArray inputProjectionBias(CellWeights w) {
+            INDArray bias = super.inputProjectionBias(w);
+            if (bias != null && w.dataType() == DataType.FLOAT) {
+                long resetAndUpdate = 2 * w.hiddenSize();
+                bias.get(NDArrayIndex.interval(0, resetAndUpdate))
+                        .addi(w.biasHh().get(NDArrayIndex.interval(0, resetAndUpdate)));
+            }
+            return bias;
         }
 
         @Override

@@ -10,7 +10,8 @@ import dev.recurrent4j.tensor.MatrixRegion;
  * @param gates {@code [b, G*H]}: on entry the input projection of this step (plus the biases the cell asked for
  *     with {@link Cell#inputProjectionBias}); on exit the cell's cached activations (see each cell)
  * @param hiddenProjection {@code [b, G*H]} the recurrent projection {@code h W_hh^T + b_hh}, kept for the backward
- *     step (GRU only; {@code null} for the others)
+ *     step (GRU only; {@code null} for the others; the fused GRU adds only {@code b_hn}, the one backward reads,
+ *     and takes {@code b_hr}, {@code b_hz} with the input projection)
  * @param hPrev {@code [b, H]} the state entering the step; read only
  * @param hNext {@code [b, H]} the state leaving the step; written
  * @param cPrev {@code [b, H]} LSTM cell state entering the step; read only ({@code null} for the others)

@@ -301,10 +301,11 @@ final class VectorKernels {
 
     /**
      * GRU forward over the hidden units {@code [from, from + count)} of each row: {@code gates [b, 3H]} holds the
-     * input projection (with b_ih), {@code projection [b, 3H]} the recurrent product without bias; adds
-     * {@code biasHh} (may be null) to the projection in place, writes r, z, n into gates and h' = n + z (h - n)
-     * (those units only). Per row and gate, one segment goes through the one call of {@link #activate}: r and z
-     * (sigmoid of x + h), then n (tanh of x_n + r hn).
+     * input projection with b_ih and, for r and z, b_hh ({@link FusedCells}' GRU folds them in), {@code projection
+     * [b, 3H]} the recurrent product without bias. Writes r, z, n into gates, hn + b_hn into the projection's n
+     * columns (backward reads it; {@code biasHh} may be null) and h' = n + z (h - n) (those units only). Per row and
+     * gate, one pass makes the pre-activation (x + h for r and z, x_n + r (hn + b_hn) for n, once r is activated)
+     * and one segment goes through the one call of {@link #activate}.
      */
     static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
             MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden, int from, int count) {
@@ -313,7 +314,7 @@ final class VectorKernels {
         ByteBuffer projection = bytes(projectionArray);
         int projectionAt = start(projectionArray);
         ByteBuffer bias = biasHhArray == null ? null : bytes(biasHhArray);
-        int biasAt = biasHhArray == null ? 0 : start(biasHhArray);
+        int biasNAt = biasHhArray == null ? 0 : start(biasHhArray) + 4 * (2 * hidden + from);
         ByteBuffer hPrev = bytes(hPrevArray);
         int hPrevAt = start(hPrevArray);
         ByteBuffer hNext = bytes(hNextArray);
@@ -322,12 +323,12 @@ final class VectorKernels {
             int g = r * 3 * hidden + from;
             for (int segment = 0; segment < 3; segment++) {
                 int at = 4 * (g + segment * hidden);
-                if (bias != null) {                         // kept in the projection: backward reads hn + b_hn
-                    addInPlace(projection, projectionAt + at, bias, biasAt + 4 * (segment * hidden + from), count);
-                }
                 if (segment < 2) {
                     addInPlace(gates, gatesAt + at, projection, projectionAt + at, count);
                 } else {
+                    if (bias != null) {
+                        addInPlace(projection, projectionAt + at, bias, biasNAt, count);
+                    }
                     gruNewPreActivation(gates, gatesAt, projection, projectionAt, g, hidden, count);
                 }
                 activate(gates, gatesAt + at, gates, gatesAt + at, count, segment == 2);
