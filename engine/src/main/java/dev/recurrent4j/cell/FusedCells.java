@@ -195,12 +195,13 @@ public final class FusedCells {
 
     /**
      * Larger batches: the caller computes the whole product with OpenBLAS (both cores, its own threads), then the
-     * parts share the elementwise update, which would otherwise run on the caller's core alone. Same bits as
+     * parts share the elementwise update, which would otherwise run on the caller's core alone. A part is a share of
+     * the rows, every unit: part {@code [from, to)} of {@code [0, H)} updates rows {@code [b from / H, b to / H)} of
+     * the b active rows. Whole rows lie together in memory; split by units, every part read pieces of every row (64
+     * LSTM steps at B=32 H=256, interleaved in one JVM: 18.1 ms with rows, 18.8 with units of 64). Same bits as
      * {@link Cell#forward}: each unit's update reads and writes that unit only.
      */
     private record SharedUpdate(Fused cell, int hiddenSize) implements ParallelStep {
-        /** Units per block: updates of fewer units pay more for the loop around them than they share. */
-        private static final int UNITS = 64;
         /**
          * Work counted per element of the update, in multiply-adds: an activation costs about 1.5 ns here, a
          * multiply-add of the product 0.05.
@@ -217,9 +218,10 @@ public final class FusedCells {
             return batches(batch);
         }
 
+        /** Any share: it is mapped to rows, and the team's count of parts decides how many rows each gets. */
         @Override
         public int blockSize() {
-            return UNITS;
+            return 1;
         }
 
         @Override
@@ -234,7 +236,12 @@ public final class FusedCells {
 
         @Override
         public void forward(StepTensors s, int from, int to) {
-            cell.update(s, hiddenSize, from, to);
+            int rows = s.rows();
+            int first = (int) ((long) rows * from / hiddenSize);
+            int last = (int) ((long) rows * to / hiddenSize);
+            if (last > first) {
+                cell.update(s.rows(first, last), hiddenSize, 0, hiddenSize);
+            }
         }
     }
 

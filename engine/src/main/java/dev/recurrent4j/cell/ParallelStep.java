@@ -1,22 +1,23 @@
 package dev.recurrent4j.cell;
 
 /**
- * One layer's time step split by hidden units, so that several threads can share a step: a part computes its units'
- * columns of the recurrent product {@code h W_hh^T} (reading all of {@code hPrev}) and their elementwise update
- * (writing only its units), or only the update when the caller computed the whole product in {@link #begin}. Made
+ * One layer's time step split into parts, so that several threads can share a step. A part is a share
+ * {@code [from, to)} of {@code [0, H)}: it computes those hidden units' columns of the recurrent product
+ * {@code h W_hh^T} (reading all of {@code hPrev}) and their elementwise update (writing only its units), or, when the
+ * caller computed the whole product in {@link #begin}, the update of the same share of the rows. Made
  * by {@link Cell#parallelStep} for one set of weights, of which it may hold a copy: a caller whose weights change
  * between calls makes one per call, a caller whose weights never change may keep it ({@link #serves}). Thread-safe:
  * concurrent calls may share one. The runner's {@code StepTeam} runs the parts.
  *
  * <p>The parts of a step read {@code hPrev} whole while others write {@code hNext}, so the two must not overlap.
- * How the units are split does not change a single bit of the result.
+ * How a step is split does not change a single bit of the result.
  */
 public interface ParallelStep {
 
-    /** H, the hidden units a step's parts divide between them. */
+    /** H: a step's parts divide {@code [0, H)} between them. */
     int hiddenSize();
 
-    /** A part's first and last unit are multiples of this (the last part ends at H). */
+    /** A part's {@code from} and {@code to} are multiples of this (the last part ends at H). */
     int blockSize();
 
     /**
@@ -31,6 +32,6 @@ public interface ParallelStep {
     /** What the caller does alone before the parts of a step start (the whole product, say); nothing by default. */
     default void begin(StepTensors s) {}
 
-    /** The step for the hidden units {@code [from, to)} of every active row of {@code s}. */
+    /** Part {@code [from, to)} of the step {@code s} (see the class: hidden units, or a share of the rows). */
     void forward(StepTensors s, int from, int to);
 }

@@ -16,9 +16,10 @@ import java.util.concurrent.locks.LockSupport;
  * same bits; how many threads share a step changes no bit either.
  *
  * <p>Why threads of our own: a step is one small product and its elementwise update, on the critical path of the
- * next step. OpenBLAS's pool splits the product only; the update then runs on the caller's core alone. Shared by
- * hidden units, a chunk at a time, each thread updates exactly its chunk's units (and, for small batches, computes
- * their columns of the product first), so the only synchronisation is one barrier per step.
+ * next step. OpenBLAS's pool splits the product only; the update then runs on the caller's core alone. Shared a
+ * chunk of {@code [0, H)} at a time, each thread updates exactly its chunk (for small batches, those hidden units,
+ * computing their columns of the product first; for larger ones, the same share of the rows), so the only
+ * synchronisation is one barrier per step.
  *
  * <p>The helpers: {@code availableProcessors - 1} daemon threads, or {@code -Drecurrent4j.stepThreads=N} threads
  * in all ({@code 1}: none), started on first use. A team claims the helpers that are free when it starts (none when
@@ -45,7 +46,7 @@ public final class StepTeam implements AutoCloseable {
     private final CellWeights weights;
     private final ParallelStep parallel;
     private final Helper[] members;
-    /** Hidden units per chunk: a step is shared out a chunk at a time, to whichever thread is free first. */
+    /** The width of a chunk of {@code [0, H)}: a step is shared out a chunk at a time, to whichever thread is free. */
     private final int chunk;
     /** The next chunk of the current step to run. */
     private final AtomicInteger next = new AtomicInteger();
