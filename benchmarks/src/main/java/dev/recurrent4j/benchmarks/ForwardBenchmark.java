@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * How long does one forward pass over a batch of whole sequences take, for LSTM, GRU and RNN (tanh), against the
@@ -80,9 +81,20 @@ public class ForwardBenchmark {
         }
     }
 
-    /** The inference forward ({@code InferenceModel.run}), what a user who wants outputs calls. */
+    /**
+     * The inference forward ({@code InferenceModel.run}), what a user who wants outputs calls, its output read and
+     * closed as a service does ({@code SequenceOutput} says why that is faster).
+     */
     @Benchmark
-    public SequenceOutput recurrent4j(Engine state) {
+    public void recurrent4j(Engine state, Blackhole blackhole) {
+        try (SequenceOutput output = state.fixture.infer()) {
+            blackhole.consume(output.output());
+        }
+    }
+
+    /** The same, the output left to the garbage collector (how this benchmark ran until 2026-11-23). */
+    @Benchmark
+    public SequenceOutput recurrent4jUnclosed(Engine state) {
         return state.fixture.infer();
     }
 
@@ -103,8 +115,11 @@ public class ForwardBenchmark {
         return state.floor.forwardRawBlas();
     }
 
+    /** DL4J's {@code output}, its result closed like ours. */
     @Benchmark
-    public INDArray dl4j(Peer state) {
-        return state.peer.output();
+    public void dl4j(Peer state, Blackhole blackhole) {
+        INDArray output = state.peer.output();
+        blackhole.consume(output);
+        output.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.recurrent4j.benchmarks;
 
 import dev.recurrent4j.cell.CellType;
+import dev.recurrent4j.infer.SequenceOutput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -13,7 +14,8 @@ import java.util.function.Supplier;
  * The forward pass of {@link ForwardBenchmark} and its two floors, interleaved call by call in one JVM: a check of
  * the ratios for machines whose speed drifts between JMH's forks (on the project's 2-core VM the floor alone moved by
  * up to 30 % from one fork to the next, so a ratio of two forks measured the drift as much as the engine). Each round
- * calls the ND4J floor, the raw-BLAS floor and {@code InferenceModel.run} once, so all three see the same machine;
+ * calls the ND4J floor, the raw-BLAS floor and {@code InferenceModel.run} (its output closed) once, so all three see
+ * the same machine;
  * the first fifth of the rounds is warmup. It complements JMH, it does not replace it: no forks, no blackholes
  * (each result is kept in a field until the next call), wall-clock time per call. Output: per call, the median and
  * interquartile range in milliseconds and the median's ratio to the ND4J floor's. Bad arguments (a wrong count, an
@@ -49,7 +51,11 @@ public final class Interleaved {
         Map<String, Supplier<Object>> calls = new LinkedHashMap<>();
         calls.put("floor", floor::forward);
         calls.put("floorRawBlas", floor::forwardRawBlas);
-        calls.put("recurrent4j", engine::infer);
+        calls.put("recurrent4j", () -> { // read and closed, as ForwardBenchmark.recurrent4j does
+            try (SequenceOutput output = engine.infer()) {
+                return output.output();
+            }
+        });
         Map<String, List<Double>> millis = new LinkedHashMap<>();
         calls.keySet().forEach(name -> millis.put(name, new ArrayList<>()));
         for (int round = 0; round < rounds; round++) {
