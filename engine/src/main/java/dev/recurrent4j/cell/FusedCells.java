@@ -117,7 +117,7 @@ public final class FusedCells {
             if (w.dataType() == DataType.FLOAT) {
                 int hidden = (int) w.hiddenSize();
                 product(s);
-                update(s, hidden, 0, hidden);
+                update(s, 0, s.rows(), hidden, 0, hidden);
             } else {
                 plain.forward(w, s);
             }
@@ -154,8 +154,11 @@ public final class FusedCells {
             packed.multiply(s.hPrev(), productTarget(s), from, to, !separateRecurrentGradient());
         }
 
-        /** The elementwise update of the hidden units {@code [from, to)}, once their product is in place. */
-        abstract void update(StepTensors s, int hidden, int from, int to);
+        /**
+         * The elementwise update of rows {@code [firstRow, lastRow)}, hidden units {@code [from, to)}, once their
+         * product is in place.
+         */
+        abstract void update(StepTensors s, int firstRow, int lastRow, int hidden, int from, int to);
 
         abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
     }
@@ -189,7 +192,7 @@ public final class FusedCells {
         @Override
         public void forward(StepTensors s, int from, int to) {
             cell.product(packed, s, from, to);
-            cell.update(s, hiddenSize, from, to);
+            cell.update(s, 0, s.rows(), hiddenSize, from, to);
         }
     }
 
@@ -240,7 +243,7 @@ public final class FusedCells {
             int first = (int) ((long) rows * from / hiddenSize);
             int last = (int) ((long) rows * to / hiddenSize);
             if (last > first) {
-                cell.update(s.rows(first, last), hiddenSize, 0, hiddenSize);
+                cell.update(s, first, last, hiddenSize, 0, hiddenSize);
             }
         }
     }
@@ -255,8 +258,8 @@ public final class FusedCells {
         }
 
         @Override
-        void update(StepTensors s, int hidden, int from, int to) {
-            VectorKernels.rnnForward(s.gates(), s.hNext(), relu, s.rows(), hidden, from, to - from);
+        void update(StepTensors s, int firstRow, int lastRow, int hidden, int from, int to) {
+            VectorKernels.rnnForward(s.gates(), s.hNext(), relu, firstRow, lastRow, hidden, from, to - from);
         }
 
         @Override
@@ -275,9 +278,9 @@ public final class FusedCells {
         }
 
         @Override
-        void update(StepTensors s, int hidden, int from, int to) {
-            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), s.rows(), hidden, from,
-                    to - from);
+        void update(StepTensors s, int firstRow, int lastRow, int hidden, int from, int to) {
+            VectorKernels.lstmForward(s.gates(), s.cPrev(), s.cNext(), s.tanhC(), s.hNext(), firstRow, lastRow,
+                    hidden, from, to - from);
         }
 
         @Override
@@ -313,9 +316,9 @@ public final class FusedCells {
         }
 
         @Override
-        void update(StepTensors s, int hidden, int from, int to) {
-            VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), s.rows(),
-                    hidden, from, to - from);
+        void update(StepTensors s, int firstRow, int lastRow, int hidden, int from, int to) {
+            VectorKernels.gruForward(s.gates(), s.hiddenProjection(), s.biasHh(), s.hPrev(), s.hNext(), firstRow,
+                    lastRow, hidden, from, to - from);
         }
 
         @Override

@@ -18,9 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
  *   h' = (1 - z) * n + z * h      computed as n + z * (h - n), as PyTorch does
  * </pre>
- * {@code b_hn} sits inside the reset product, which is why both biases exist and why only {@code b_ih} can be
- * folded into the input projection. After {@link #forward}, {@code gates} holds r, z, n and
- * {@code hiddenProjection} holds {@code h W_hh^T + b_hh}.
+ * {@code b_hn} sits inside the reset product, which is why both biases exist and why {@code b_hn} cannot be folded
+ * into the input projection. This cell folds {@code b_ih} alone (the fused GRU also folds {@code b_hr, b_hz}). After
+ * {@link #forward}, {@code gates} holds r, z, n and {@code hiddenProjection} holds {@code h W_hh^T + b_hh}.
  */
 final class GruCell implements Cell {
     static final GruCell INSTANCE = new GruCell();

@@ -37,15 +37,4 @@ public record StepTensors(
     public int rows() {
         return (int) hNext.rows();
     }
-
-    /** Rows {@code [from, to)} of every per-row region, the weights whole: a share of the step's rows. */
-    public StepTensors rows(int from, int to) {
-        return new StepTensors(rows(gates, from, to), rows(hiddenProjection, from, to), rows(hPrev, from, to),
-                rows(hNext, from, to), rows(cPrev, from, to), rows(cNext, from, to), rows(tanhC, from, to),
-                rows(scratch, from, to), weightHh, biasHh);
-    }
-
-    private static MatrixRegion rows(MatrixRegion region, int from, int to) {
-        return region == null ? null : region.rowsFrom(from).firstRows(to - from);
-    }
 }

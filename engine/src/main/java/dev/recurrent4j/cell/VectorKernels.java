@@ -143,13 +143,14 @@ final class VectorKernels {
     }
 
     /**
-     * LSTM forward over the hidden units {@code [from, from + count)} of each row: gates {@code [b, 4H]}
-     * pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h' (those units only). Per row, five
-     * segments go through the one call of {@link #activate}: i, f, g, o in place, then tanh(c') into {@code tanhC}
-     * once the cell update has written c'.
+     * LSTM forward over the hidden units {@code [from, from + count)} of rows {@code [firstRow, lastRow)}: gates
+     * {@code [b, 4H]} pre-activations in, activations i, f, g, o out; writes c', tanh(c'), h' (those units only).
+     * Per row, five segments go through the one call of {@link #activate}: i, f, g, o in place, then tanh(c') into
+     * {@code tanhC} once the cell update has written c'.
      */
     static void lstmForward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion cNextArray,
-            MatrixRegion tanhCArray, MatrixRegion hNextArray, int rows, int hidden, int from, int count) {
+            MatrixRegion tanhCArray, MatrixRegion hNextArray, int firstRow, int lastRow, int hidden, int from,
+            int count) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer cPrev = bytes(cPrevArray);
@@ -160,7 +161,7 @@ final class VectorKernels {
         int tanhCAt = start(tanhCArray);
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
-        for (int r = 0; r < rows; r++) {
+        for (int r = firstRow; r < lastRow; r++) {
             int g = r * 4 * hidden + from;
             int s = r * hidden + from;
             for (int segment = 0; segment < 5; segment++) {
@@ -300,15 +301,16 @@ final class VectorKernels {
     }
 
     /**
-     * GRU forward over the hidden units {@code [from, from + count)} of each row: {@code gates [b, 3H]} holds the
-     * input projection with b_ih and, for r and z, b_hh ({@link FusedCells}' GRU folds them in), {@code projection
-     * [b, 3H]} the recurrent product without bias. Writes r, z, n into gates, hn + b_hn into the projection's n
-     * columns (backward reads it; {@code biasHh} may be null) and h' = n + z (h - n) (those units only). Per row and
-     * gate, one pass makes the pre-activation (x + h for r and z, x_n + r (hn + b_hn) for n, once r is activated)
-     * and one segment goes through the one call of {@link #activate}.
+     * GRU forward over the hidden units {@code [from, from + count)} of rows {@code [firstRow, lastRow)}:
+     * {@code gates [b, 3H]} holds the input projection with b_ih and, for r and z, b_hh ({@link FusedCells}' GRU
+     * folds them in), {@code projection [b, 3H]} the recurrent product without bias. Writes r, z, n into gates,
+     * hn + b_hn into the projection's n columns (backward reads it; {@code biasHh} may be null) and
+     * h' = n + z (h - n) (those units only). Per row and gate, one pass makes the pre-activation (x + h for r and z,
+     * x_n + r (hn + b_hn) for n, once r is activated) and one segment goes through the one call of {@link #activate}.
      */
     static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
-            MatrixRegion hPrevArray, MatrixRegion hNextArray, int rows, int hidden, int from, int count) {
+            MatrixRegion hPrevArray, MatrixRegion hNextArray, int firstRow, int lastRow, int hidden, int from,
+            int count) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer projection = bytes(projectionArray);
@@ -319,7 +321,7 @@ final class VectorKernels {
         int hPrevAt = start(hPrevArray);
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
-        for (int r = 0; r < rows; r++) {
+        for (int r = firstRow; r < lastRow; r++) {
             int g = r * 3 * hidden + from;
             for (int segment = 0; segment < 3; segment++) {
                 int at = 4 * (g + segment * hidden);
@@ -462,14 +464,17 @@ final class VectorKernels {
         }
     }
 
-    /** Elman forward over the hidden units {@code [from, from + count)} of each row: h' = tanh(pre) or relu(pre). */
-    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int rows, int hidden,
-            int from, int count) {
+    /**
+     * Elman forward over the hidden units {@code [from, from + count)} of rows {@code [firstRow, lastRow)}:
+     * h' = tanh(pre) or relu(pre).
+     */
+    static void rnnForward(MatrixRegion preArray, MatrixRegion hNextArray, boolean relu, int firstRow, int lastRow,
+            int hidden, int from, int count) {
         ByteBuffer pre = bytes(preArray);
         int preAt = start(preArray);
         ByteBuffer hNext = bytes(hNextArray);
         int hNextAt = start(hNextArray);
-        for (int r = 0; r < rows; r++) {
+        for (int r = firstRow; r < lastRow; r++) {
             int at = 4 * (r * hidden + from);
             if (relu) {
                 relu(pre, preAt + at, hNext, hNextAt + at, count);
