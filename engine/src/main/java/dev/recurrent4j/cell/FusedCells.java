@@ -126,13 +126,22 @@ public final class FusedCells {
         @Override
         public final void backward(CellWeights w, StepTensors s, StepGradients g) {
             if (w.dataType() == DataType.FLOAT) {
-                if (g.dOutput() != null) { // the step's output gradient joins dL/dh' once, for every cell
-                    VectorKernels.addInPlace(g.dH(), g.dOutput());
-                }
-                fusedBackward(s, g, (int) w.hiddenSize());
+                backwardRows(s, g, 0, s.rows(), (int) w.hiddenSize());
+                backwardProduct(s, g);
             } else {
                 plain.backward(w, s, g);
             }
+        }
+
+        /**
+         * A backward step's elementwise part for rows {@code [firstRow, lastRow)}: each row's gradients depend on that
+         * row alone, so rows can be shared between threads; {@link #backwardProduct} follows once all rows are done.
+         */
+        final void backwardRows(StepTensors s, StepGradients g, int firstRow, int lastRow, int hidden) {
+            if (g.dOutput() != null) { // the step's output gradient joins dL/dh' once, for every cell
+                VectorKernels.addInPlace(g.dH(), g.dOutput(), firstRow, lastRow);
+            }
+            elementwiseBackward(s, g, firstRow, lastRow, hidden);
         }
 
         /**
@@ -160,7 +169,44 @@ public final class FusedCells {
          */
         abstract void update(StepTensors s, int firstRow, int lastRow, int hidden, int from, int to);
 
-        abstract void fusedBackward(StepTensors s, StepGradients g, int hidden);
+        abstract void elementwiseBackward(StepTensors s, StepGradients g, int firstRow, int lastRow, int hidden);
+
+        /**
+         * The recurrent product of a backward step into dL/dh (every row at once), by OpenBLAS: it replaces dH (Elman,
+         * LSTM, whose dGatesHh is dGates) or adds to the GRU's direct path {@code z * dH}.
+         */
+        final void backwardProduct(StepTensors s, StepGradients g) {
+            double beta = separateRecurrentGradient() ? 1.0 : 0.0;
+            Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, beta, g.dH());
+        }
+    }
+
+    /** The first row of share {@code share} of {@code [0, hidden)} mapped onto {@code rows} rows. */
+    private static int rowAt(int rows, int share, int hidden) {
+        return (int) ((long) rows * share / hidden);
+    }
+
+    /**
+     * What both kinds of parallel step share: backward split by rows. Part {@code [from, to)} of {@code [0, H)}
+     * computes the elementwise gradients of rows {@code [b from / H, b to / H)} of the b active rows (each row's
+     * depend on that row alone); the caller then makes the step's product into dL/dh for every row.
+     */
+    private interface FusedStep extends ParallelStep {
+        Fused cell();
+
+        @Override
+        default void backward(StepTensors s, StepGradients g, int from, int to) {
+            int first = rowAt(s.rows(), from, hiddenSize());
+            int last = rowAt(s.rows(), to, hiddenSize());
+            if (last > first) {
+                cell().backwardRows(s, g, first, last, hiddenSize());
+            }
+        }
+
+        @Override
+        default void endBackward(StepTensors s, StepGradients g) {
+            cell().backwardProduct(s, g);
+        }
     }
 
     /**
@@ -168,7 +214,7 @@ public final class FusedCells {
      * is split between threads with the update. Holds W_hh packed when it was made (a caller whose weights never
      * change, such as {@code InferenceModel}, keeps it).
      */
-    private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements ParallelStep {
+    private record SharedProduct(Fused cell, PackedWeights packed, int hiddenSize) implements FusedStep {
         /** The batches this kind of step is made for. */
         static boolean batches(int batch) {
             return batch >= MIN_PARALLEL_ROWS && batch <= MAX_PARALLEL_ROWS;
@@ -204,7 +250,7 @@ public final class FusedCells {
      * LSTM steps at B=32 H=256, interleaved in one JVM: 18.1 ms with rows, 18.8 with units of 64). Same bits as
      * {@link Cell#forward}: each unit's update reads and writes that unit only.
      */
-    private record SharedUpdate(Fused cell, int hiddenSize) implements ParallelStep {
+    private record SharedUpdate(Fused cell, int hiddenSize) implements FusedStep {
         /**
          * Work counted per element of the update, in multiply-adds: an activation costs about 1.5 ns here, a
          * multiply-add of the product 0.05.
@@ -239,9 +285,8 @@ public final class FusedCells {
 
         @Override
         public void forward(StepTensors s, int from, int to) {
-            int rows = s.rows();
-            int first = (int) ((long) rows * from / hiddenSize);
-            int last = (int) ((long) rows * to / hiddenSize);
+            int first = rowAt(s.rows(), from, hiddenSize);
+            int last = rowAt(s.rows(), to, hiddenSize);
             if (last > first) {
                 cell.update(s, first, last, hiddenSize, 0, hiddenSize);
             }
@@ -263,9 +308,8 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, (int) s.hNext().length());
-            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
+        void elementwiseBackward(StepTensors s, StepGradients g, int firstRow, int lastRow, int hidden) {
+            VectorKernels.rnnBackward(s.hNext(), g.dH(), g.dGates(), relu, firstRow, lastRow);
         }
     }
 
@@ -284,10 +328,9 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
-            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(),
-                    s.rows(), hidden);
-            Blas.gemm(g.dGates(), false, s.weightHh(), false, 1.0, 0.0, g.dH());
+        void elementwiseBackward(StepTensors s, StepGradients g, int firstRow, int lastRow, int hidden) {
+            VectorKernels.lstmBackward(s.gates(), s.cPrev(), s.tanhC(), g.dH(), g.dC(), g.dGates(), firstRow,
+                    lastRow, hidden);
         }
     }
 
@@ -322,10 +365,9 @@ public final class FusedCells {
         }
 
         @Override
-        void fusedBackward(StepTensors s, StepGradients g, int hidden) {
+        void elementwiseBackward(StepTensors s, StepGradients g, int firstRow, int lastRow, int hidden) {
             VectorKernels.gruBackward(s.gates(), s.hiddenProjection(), s.hPrev(), g.dH(), g.dGates(),
-                    g.dGatesHh(), s.rows(), hidden);
-            Blas.gemm(g.dGatesHh(), false, s.weightHh(), false, 1.0, 1.0, g.dH());
+                    g.dGatesHh(), firstRow, lastRow, hidden);
         }
     }
 }

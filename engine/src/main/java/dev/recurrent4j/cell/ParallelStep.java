@@ -34,4 +34,14 @@ public interface ParallelStep {
 
     /** Part {@code [from, to)} of the step {@code s} (see the class: hidden units, or a share of the rows). */
     void forward(StepTensors s, int from, int to);
+
+    /**
+     * Part {@code [from, to)} of a backward step: the elementwise gradients of the same share of the rows, which
+     * depend on their own row alone. What {@link Cell#backward} computes, split: the parts, then
+     * {@link #endBackward} by the caller, give its bits.
+     */
+    void backward(StepTensors s, StepGradients g, int from, int to);
+
+    /** What the caller does alone once every part of a backward step is done: the product into dL/dh. */
+    void endBackward(StepTensors s, StepGradients g);
 }

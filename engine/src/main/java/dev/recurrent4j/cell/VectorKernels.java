@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The elementwise part of each cell's step, forward and backward, as SIMD loops over float32 rows with the JDK's
  * Vector API, reading and writing ND4J's CPU buffers in place. The equations are those of the plain cells
- * ({@link LstmCell}, {@link GruCell}, {@link RnnCell}); every region handed in holds {@code rows} rows back to back.
+ * ({@link LstmCell}, {@link GruCell}, {@link RnnCell}); every region handed in holds its rows back to back, and a
+ * kernel works on the rows {@code [firstRow, lastRow)} of them.
  *
  * <p>How the code is shaped, and why. A vector costs nothing only while C2 compiles every operation on it as an
  * intrinsic within one compiled method; when a vector crosses a call C2 did not inline, or merges at a phi, it is
@@ -123,9 +124,11 @@ final class VectorKernels {
         return 1f / (1f + expQ * twoToN);
     }
 
-    /** {@code target += source}, two regions of the same shape. */
-    static void addInPlace(MatrixRegion target, MatrixRegion source) {
-        addInPlace(bytes(target), start(target), bytes(source), start(source), Math.toIntExact(target.length()));
+    /** {@code target += source} over rows {@code [firstRow, lastRow)} of two regions of the same shape. */
+    static void addInPlace(MatrixRegion target, MatrixRegion source, int firstRow, int lastRow) {
+        int skip = 4 * Math.toIntExact(firstRow * target.cols());
+        addInPlace(bytes(target), start(target) + skip, bytes(source), start(source) + skip,
+                Math.toIntExact((lastRow - firstRow) * target.cols()));
     }
 
     /** {@code target += source} over {@code count} elements from the byte indices {@code to} and {@code from}. */
@@ -219,11 +222,13 @@ final class VectorKernels {
     }
 
     /**
-     * LSTM backward: from dL/dh' ({@code dH}, this step's output gradient included) and dL/dc' ({@code dC},
-     * replaced by dL/dc) and the cached activations, writes the pre-activation gradients {@code dGates [b, 4H]}.
+     * LSTM backward over rows {@code [firstRow, lastRow)}: from dL/dh' ({@code dH}, this step's output gradient
+     * included) and dL/dc' ({@code dC}, replaced by dL/dc) and the cached activations, writes the pre-activation
+     * gradients {@code dGates [b, 4H]}.
      */
     static void lstmBackward(MatrixRegion gatesArray, MatrixRegion cPrevArray, MatrixRegion tanhCArray,
-            MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int rows, int hidden) {
+            MatrixRegion dHArray, MatrixRegion dCArray, MatrixRegion dGatesArray, int firstRow, int lastRow,
+            int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer cPrev = bytes(cPrevArray);
@@ -236,7 +241,7 @@ final class VectorKernels {
         int dCAt = start(dCArray);
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray);
-        for (int r = 0; r < rows; r++) {
+        for (int r = firstRow; r < lastRow; r++) {
             int g = r * 4 * hidden;
             int s = r * hidden;
             lstmOutputGradient(gates, gatesAt, tanhC, tanhCAt, dH, dHAt, dC, dCAt, dGates, dGatesAt, g, s, hidden);
@@ -376,11 +381,13 @@ final class VectorKernels {
     }
 
     /**
-     * GRU backward: writes {@code dGates} (input side), {@code dGatesHh} (recurrent side) and replaces {@code dH}
-     * (this step's output gradient included) by its direct path {@code z * dH}; the caller adds the recurrent GEMM.
+     * GRU backward over rows {@code [firstRow, lastRow)}: writes {@code dGates} (input side), {@code dGatesHh}
+     * (recurrent side) and replaces {@code dH} (this step's output gradient included) by its direct path
+     * {@code z * dH}; the caller adds the recurrent GEMM.
      */
     static void gruBackward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion hPrevArray,
-            MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray, int rows, int hidden) {
+            MatrixRegion dHArray, MatrixRegion dGatesArray, MatrixRegion dGatesHhArray, int firstRow, int lastRow,
+            int hidden) {
         ByteBuffer gates = bytes(gatesArray);
         int gatesAt = start(gatesArray);
         ByteBuffer projection = bytes(projectionArray);
@@ -393,7 +400,7 @@ final class VectorKernels {
         int dGatesAt = start(dGatesArray);
         ByteBuffer dGatesHh = bytes(dGatesHhArray);
         int dGatesHhAt = start(dGatesHhArray);
-        for (int r = 0; r < rows; r++) {
+        for (int r = firstRow; r < lastRow; r++) {
             int g = r * 3 * hidden;
             int s = r * hidden;
             gruUpdateGradient(gates, gatesAt, hPrev, hPrevAt, dH, dHAt, dGates, dGatesAt, dGatesHh, dGatesHhAt, g, s,
@@ -497,17 +504,19 @@ final class VectorKernels {
     }
 
     /**
-     * Elman backward: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for relu ({@code dH} with this step's output
-     * gradient included).
+     * Elman backward over rows {@code [firstRow, lastRow)}: dGates = dH * (1 - h'^2) for tanh, dH * (h' > 0) for
+     * relu ({@code dH} with this step's output gradient included).
      */
     static void rnnBackward(MatrixRegion hNextArray, MatrixRegion dHArray, MatrixRegion dGatesArray, boolean relu,
-            int count) {
+            int firstRow, int lastRow) {
+        int skip = 4 * Math.toIntExact(firstRow * hNextArray.cols());
+        int count = Math.toIntExact((lastRow - firstRow) * hNextArray.cols());
         ByteBuffer hNext = bytes(hNextArray);
-        int hNextAt = start(hNextArray);
+        int hNextAt = start(hNextArray) + skip;
         ByteBuffer dH = bytes(dHArray);
-        int dHAt = start(dHArray);
+        int dHAt = start(dHArray) + skip;
         ByteBuffer dGates = bytes(dGatesArray);
-        int dGatesAt = start(dGatesArray);
+        int dGatesAt = start(dGatesArray) + skip;
         int bound = F.loopBound(count);
         int j = 0;
         if (relu) {

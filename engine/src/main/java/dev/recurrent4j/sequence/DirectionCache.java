@@ -2,6 +2,7 @@ package dev.recurrent4j.sequence;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.ParallelStep;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -16,16 +17,19 @@ public final class DirectionCache {
     /** {@code [T, B, I]} 'c', the layer's input; borrowed from the caller, not mutated. */
     final INDArray input;
     final StepBuffers buffers;
+    /** The cell's parallel step for these weights and this batch, made by forward for backward too; may be null. */
+    final ParallelStep parallel;
     /** {@code [T, B, H]} outputs, exactly 0 at padded steps. */
     private final INDArray output;
 
     DirectionCache(Cell cell, CellWeights weights, BatchLayout layout, INDArray input, StepBuffers buffers,
-            INDArray output) {
+            ParallelStep parallel, INDArray output) {
         this.cell = cell;
         this.weights = weights;
         this.layout = layout;
         this.input = input;
         this.buffers = buffers;
+        this.parallel = parallel;
         this.output = output;
     }
 

@@ -7,6 +7,7 @@ import static dev.recurrent4j.sequence.StepBuffers.rowsFrom;
 
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
+import dev.recurrent4j.cell.ParallelStep;
 import dev.recurrent4j.cell.StepGradients;
 import java.util.Queue;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -74,7 +75,8 @@ public final class DirectionRunner {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);
         }
 
-        try (StepTeam team = StepTeam.of(cell, weights, (int) batch)) {
+        ParallelStep parallel = cell.parallelStep(weights, (int) batch); // backward steps through it too
+        try (StepTeam team = StepTeam.of(cell, weights, parallel, (int) batch)) {
             for (long k = 0; k < steps; k++) {
                 long t = direction.timeAt(k, steps);
                 int active = layout.activeRows(t);
@@ -91,7 +93,7 @@ public final class DirectionRunner {
         }
 
         INDArray output = outputsOf(states, direction, layout);
-        return new DirectionCache(cell, weights, layout, input, buffers, output);
+        return new DirectionCache(cell, weights, layout, input, buffers, parallel, output);
     }
 
     /**
@@ -153,25 +155,28 @@ public final class DirectionRunner {
         MatrixRegion dHRegion = MatrixRegion.of(dH);
         MatrixRegion dCRegion = lstm ? MatrixRegion.of(dC) : null;
 
-        // Backward mirrors forward: walk the steps in the reverse of the order forward took them.
-        for (long k = steps - 1; k >= 0; k--) {
-            long t = direction.timeAt(k, steps);
-            if (t < windowStart) {
-                continue;
+        // Backward mirrors forward: walk the steps in the reverse of the order forward took them, shared between
+        // threads as forward was (each step's elementwise gradients by rows).
+        try (StepTeam team = StepTeam.of(cell, weights, cache.parallel, (int) batch)) {
+            for (long k = steps - 1; k >= 0; k--) {
+                long t = direction.timeAt(k, steps);
+                if (t < windowStart) {
+                    continue;
+                }
+                int active = layout.activeRows(t);
+                if (active == 0) {
+                    continue;
+                }
+                MatrixRegion dOutputRows = dOutputMemory == null ? null
+                        : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active);
+                StepGradients g = new StepGradients(dOutputRows,
+                        dHRegion.firstRows(active),
+                        lstm ? dCRegion.firstRows(active) : null,
+                        MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
+                        MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
+                team.backwardStep(cache.buffers.step(t, active), g);
+                // Rows past their length pass dH and dC through unchanged, as their state was carried.
             }
-            int active = layout.activeRows(t);
-            if (active == 0) {
-                continue;
-            }
-            MatrixRegion dOutputRows = dOutputMemory == null ? null
-                    : MatrixRegion.block(dOutputMemory, t, batch, hidden).firstRows(active);
-            StepGradients g = new StepGradients(dOutputRows,
-                    dHRegion.firstRows(active),
-                    lstm ? dCRegion.firstRows(active) : null,
-                    MatrixRegion.block(dGatesMemory, t, batch, gateWidth).firstRows(active),
-                    MatrixRegion.block(dGatesHhMemory, t, batch, gateWidth).firstRows(active));
-            cell.backward(weights, cache.buffers.step(t, active), g);
-            // Rows past their length pass dH and dC through unchanged, as their state was carried.
         }
         if (windowStart > 0) { // the graph was cut before the window: the initial state gets no gradient
             dH.assign(0.0);

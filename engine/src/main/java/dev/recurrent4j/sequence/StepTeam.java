@@ -3,6 +3,7 @@ package dev.recurrent4j.sequence;
 import dev.recurrent4j.cell.Cell;
 import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.cell.ParallelStep;
+import dev.recurrent4j.cell.StepGradients;
 import dev.recurrent4j.cell.StepTensors;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,10 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Runs the time steps of one layer-direction, each step split between the calling thread and helper threads when
- * the cell offers a {@link ParallelStep} and the step is big enough to share; otherwise the caller runs
- * {@link Cell#forward} alone. Both sequence runners step through a team, so they make the same choice and get the
- * same bits; how many threads share a step changes no bit either.
+ * Runs the time steps of one layer-direction, forward or backward, each step split between the calling thread and
+ * helper threads when the cell offers a {@link ParallelStep} and the step is big enough to share; otherwise the
+ * caller runs {@link Cell#forward} or {@link Cell#backward} alone. Both sequence runners step through a team, so
+ * they make the same choice and get the same bits; how many threads share a step changes no bit either.
  *
  * <p>Why threads of our own: a step is one small product and its elementwise update, on the critical path of the
  * next step. OpenBLAS's pool splits the product only; the update then runs on the caller's core alone. Shared a
@@ -110,15 +111,37 @@ public final class StepTeam implements AutoCloseable {
         parallel.begin(s);
         if (members.length == 0) {
             parallel.forward(s, 0, parallel.hiddenSize());
+        } else {
+            share(s, null);
+        }
+    }
+
+    /**
+     * One backward step: {@link ParallelStep#backward} shared by the team, then {@link ParallelStep#endBackward} by
+     * the caller; or {@link Cell#backward} by the caller. The same bits either way.
+     */
+    public void backwardStep(StepTensors s, StepGradients g) {
+        if (parallel == null) {
+            cell.backward(weights, s, g);
             return;
         }
+        if (members.length == 0) {
+            parallel.backward(s, g, 0, parallel.hiddenSize());
+        } else {
+            share(s, g);
+        }
+        parallel.endBackward(s, g);
+    }
+
+    /** The parts of a forward step ({@code g == null}) or of a backward one, run by every member; then the barrier. */
+    private void share(StepTensors s, StepGradients g) {
         next.set(0);
         for (Helper helper : members) {
-            helper.post(this, s);
+            helper.post(this, s, g);
         }
         Throwable failure = null;
         try {
-            runChunks(s);
+            runChunks(s, g);
         } catch (RuntimeException | Error e) {
             failure = e;
         }
@@ -137,11 +160,16 @@ public final class StepTeam implements AutoCloseable {
     }
 
     /** Runs chunks of the current step until none is left; called by every member of the team. */
-    private void runChunks(StepTensors s) {
+    private void runChunks(StepTensors s, StepGradients g) {
         int hidden = parallel.hiddenSize();
         int from;
         while ((from = next.getAndIncrement() * chunk) < hidden) {
-            parallel.forward(s, from, Math.min(hidden, from + chunk));
+            int to = Math.min(hidden, from + chunk);
+            if (g == null) {
+                parallel.forward(s, from, to);
+            } else {
+                parallel.backward(s, g, from, to);
+            }
         }
     }
 
@@ -191,6 +219,7 @@ public final class StepTeam implements AutoCloseable {
         private long count;
         private StepTeam team;
         private StepTensors tensors;
+        private StepGradients gradients;
         private Throwable failure;
 
         Helper(int index) {
@@ -213,12 +242,14 @@ public final class StepTeam implements AutoCloseable {
         void release() {
             team = null;
             tensors = null;
+            gradients = null;
             held.set(false);
         }
 
-        void post(StepTeam team, StepTensors tensors) {
+        void post(StepTeam team, StepTensors tensors, StepGradients gradients) {
             this.team = team;
             this.tensors = tensors;
+            this.gradients = gradients;
             this.failure = null;
             this.posted = ++count;
             if (parked) {
@@ -253,7 +284,7 @@ public final class StepTeam implements AutoCloseable {
                     }
                 }
                 try {
-                    team.runChunks(tensors);
+                    team.runChunks(tensors, gradients);
                 } catch (RuntimeException | Error e) {
                     failure = e;
                 }

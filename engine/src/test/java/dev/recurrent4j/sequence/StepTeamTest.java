@@ -36,7 +36,8 @@ class StepTeamTest {
      * A layer whose steps are worth sharing, H=256, variable lengths: 8 rows share the product and the update
      * ({@code SharedProduct}), 12 rows only the update, after OpenBLAS's product ({@code SharedUpdate}).
      */
-    private record Layer(Cell cell, CellWeights weights, INDArray x, INDArray h0, INDArray c0, BatchLayout layout) {
+    private record Layer(Cell cell, CellWeights weights, INDArray x, INDArray h0, INDArray c0, BatchLayout layout,
+            INDArray dOutput) {
         static Layer of(CellType type) {
             return of(type, 8);
         }
@@ -57,11 +58,17 @@ class StepTeamTest {
             return new Layer(type.cell(), weights, TestTensors.normal(random, DataType.FLOAT, 1.0, 6, batch, 5),
                     TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden),
                     type.hasCellState() ? TestTensors.normal(random, DataType.FLOAT, 0.5, batch, hidden) : null,
-                    BatchLayout.ofSortedLengths(6, lengths));
+                    BatchLayout.ofSortedLengths(6, lengths),
+                    TestTensors.normal(random, DataType.FLOAT, 1.0, 6, batch, hidden));
         }
 
         DirectionCache training(Direction direction) {
             return DirectionRunner.forward(cell, weights, x, h0, c0, layout, direction);
+        }
+
+        /** Full BPTT from an upstream gradient drawn once per layer (the same for every call). */
+        DirectionGradients backward(DirectionCache cache) {
+            return DirectionRunner.backward(cache, dOutput, null, null, 0);
         }
 
         InferenceRunner.Result inference(Direction direction) {
@@ -84,8 +91,10 @@ class StepTeamTest {
         }
         for (Direction direction : Direction.values()) {
             DirectionCache shared = layer.training(direction);
+            DirectionGradients sharedGradients = layer.backward(shared);
             InferenceRunner.Result sharedInference = layer.inference(direction);
             DirectionCache alone;
+            DirectionGradients aloneGradients;
             InferenceRunner.Result aloneInference;
             // While another team holds both helpers, the runners' teams get none and run every step alone.
             try (StepTeam holder = StepTeam.of(layer.cell, layer.weights, batch)) {
@@ -94,6 +103,7 @@ class StepTeamTest {
                     assertEquals(1, late.threads(), "no helper is free");
                 }
                 alone = layer.training(direction);
+                aloneGradients = layer.backward(alone);
                 aloneInference = layer.inference(direction);
             }
             String name = type + " " + direction;
@@ -102,9 +112,15 @@ class StepTeamTest {
             assertSameBits(name + " inference output", aloneInference.output(), sharedInference.output());
             assertSameBits(name + " inference = training", shared.output(), sharedInference.output());
             assertSameBits(name + " inference final h", shared.finalHidden(), sharedInference.finalHidden());
+            assertSameBits(name + " dx", aloneGradients.input(), sharedGradients.input());
+            assertSameBits(name + " dh0", aloneGradients.initialHidden(), sharedGradients.initialHidden());
+            assertSameBits(name + " dW_ih", aloneGradients.weights().weightIh(), sharedGradients.weights().weightIh());
+            assertSameBits(name + " dW_hh", aloneGradients.weights().weightHh(), sharedGradients.weights().weightHh());
+            assertSameBits(name + " db_hh", aloneGradients.weights().biasHh(), sharedGradients.weights().biasHh());
             if (type.hasCellState()) {
                 assertSameBits(name + " final c", alone.finalCell(), shared.finalCell());
                 assertSameBits(name + " inference final c", shared.finalCell(), sharedInference.finalCell());
+                assertSameBits(name + " dc0", aloneGradients.initialCell(), sharedGradients.initialCell());
             }
         }
     }
@@ -176,6 +192,8 @@ class StepTeamTest {
             assertTrue(threads.size() > 1, "the parts ran on more than one thread: " + threads);
             assertSame(failure, assertThrows(IllegalStateException.class, () -> team.step(null)),
                     "the team still steps after a failure");
+            assertSame(failure, assertThrows(IllegalStateException.class, () -> team.backwardStep(null, null)),
+                    "a backward part's failure reaches the caller too");
         }
         try (StepTeam next = StepTeam.of(failing, weights, 8)) {
             assertEquals(3, next.threads(), "the helpers were released");
@@ -219,6 +237,20 @@ class StepTeamTest {
 
                 @Override
                 public void forward(StepTensors s, int from, int to) {
+                    fail();
+                }
+
+                @Override
+                public void backward(StepTensors s, StepGradients g, int from, int to) {
+                    fail();
+                }
+
+                @Override
+                public void endBackward(StepTensors s, StepGradients g) {
+                    throw new AssertionError("not called: a part failed");
+                }
+
+                private void fail() {
                     threads.add(Thread.currentThread().getName());
                     try {
                         Thread.sleep(20);
