@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * How long does one training step's worth of work take (a forward pass and full backpropagation through time,
@@ -81,12 +82,18 @@ public class ForwardBackwardBenchmark {
         }
     }
 
+    /** Forward, full BPTT, the forward result closed, then the gradients read and closed, as a training step does. */
     @Benchmark
-    public Gradients recurrent4j(Engine state) {
-        return state.fixture.forwardBackward();
+    public void recurrent4j(Engine state, Blackhole blackhole) {
+        try (Gradients gradients = state.fixture.forwardBackward()) {
+            blackhole.consume(gradients.input());
+        }
     }
 
-    /** Without {@code ForwardResult.close()}: what reusing the caches' memory buys. */
+    /**
+     * Without {@code ForwardResult.close()} or {@code Gradients.close()}: what reusing the memory buys (until
+     * 2026-11-23 this method closed the forward result and left the gradients to the garbage collector).
+     */
     @Benchmark
     public Gradients recurrent4jUnclosed(Engine state) {
         return state.fixture.forwardBackwardUnclosed();

@@ -261,6 +261,7 @@ public final class SequenceModel {
         Gradients g = truncation == 0 ? network.backward(forward.recurrent, dRecurrentOutput, dFinal)
                 : network.backwardTruncated(forward.recurrent, dRecurrentOutput, dFinal, truncation);
         g.byTorchName().forEach((name, d) -> gradients.get(RNN_PREFIX + name).assign(d));
+        g.closeParameters(); // copied: their memory serves the next backward
         INDArray dInput = encodeBackward(config.input(), g.input(), forward.ids,
                 embedding == null ? null : gradients.get(EMBEDDING));
         return new ModelGradients(gradients, g.initialState(), dInput);
