@@ -310,8 +310,9 @@ final class VectorKernels {
      * {@code gates [b, 3H]} holds the input projection with b_ih and, for r and z, b_hh ({@link FusedCells}' GRU
      * folds them in), {@code projection [b, 3H]} the recurrent product without bias. Writes r, z, n into gates,
      * hn + b_hn into the projection's n columns (backward reads it; {@code biasHh} may be null) and
-     * h' = n + z (h - n) (those units only). Per row and gate, one pass makes the pre-activation (x + h for r and z,
-     * x_n + r (hn + b_hn) for n, once r is activated) and one segment goes through the one call of {@link #activate}.
+     * h' = n + z (h - n) (those units only). Per row and gate, a pass makes the pre-activation (x + h for r and z;
+     * for n, hn + b_hn, then x_n + r (hn + b_hn) once r is activated) and one segment goes through the one call of
+     * {@link #activate}.
      */
     static void gruForward(MatrixRegion gatesArray, MatrixRegion projectionArray, MatrixRegion biasHhArray,
             MatrixRegion hPrevArray, MatrixRegion hNextArray, int firstRow, int lastRow, int hidden, int from,
