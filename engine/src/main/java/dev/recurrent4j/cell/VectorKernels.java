@@ -25,7 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  *       in the loop bodies, so whichever of our methods C2 declines to inline, no vector crosses the call;
  *   <li>the activation (exp, about twenty vector operations) is written once, in {@link #activate}, and each
  *       forward kernel calls it from a single place, a loop over the row's segments;
- *   <li>no vector is chosen by a condition or carried across loop iterations (constants are static fields);
+ *   <li>no vector is chosen by a condition or carried across loop iterations; constants are locals broadcast
+ *       before the loop, which C2 keeps in registers (a {@code static final} vector is reloaded from its object in
+ *       every iteration: the activation ran 26 % slower that way);
  *   <li>a region travels as its {@code ByteBuffer} and the byte index of its first element ({@code gates},
  *       {@code gatesAt}), not as an object: an object handed to a method C2 did not inline would be allocated.
  * </ul>
@@ -37,9 +39,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    // Constants as vectors: the vector-scalar forms (x.add(1f)) are not intrinsified by C2 in JDK 17 and box.
-    private static final FloatVector ZERO = FloatVector.zero(F);
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
     // sigmoid(x) = 1 / (1 + exp(-x)) with exp by Cody-Waite reduction and a degree-7 Taylor polynomial, from +, *,
     // /, fused multiply-add and integer bit operations only: each is exactly rounded, so the interpreter, C1, C2 and
     // the scalar tail give the same bits. (The Vector API's own EXP/TANH use Intel SVML once C2 compiles them and a
@@ -52,21 +51,6 @@ final class VectorKernels {
     private static final float ROUNDING = 12582912f;
     /** exp(-q) = sum of (-q)^k / k!: the Taylor coefficients of degree 7 down to 0, with the signs of (-1)^k. */
     private static final float[] TAYLOR = {-1f / 5040, 1f / 720, -1f / 120, 1f / 24, -1f / 6, 1f / 2, -1f, 1f};
-    private static final FloatVector V_LOW = FloatVector.broadcast(F, -LIMIT);
-    private static final FloatVector V_HIGH = FloatVector.broadcast(F, LIMIT);
-    private static final FloatVector V_MINUS_LOG2E = FloatVector.broadcast(F, -LOG2E);
-    private static final FloatVector V_LN2_HI = FloatVector.broadcast(F, LN2_HI);
-    private static final FloatVector V_LN2_LO = FloatVector.broadcast(F, LN2_LO);
-    private static final FloatVector V_ROUNDING = FloatVector.broadcast(F, ROUNDING);
-    private static final FloatVector T7 = FloatVector.broadcast(F, TAYLOR[0]);
-    private static final FloatVector T6 = FloatVector.broadcast(F, TAYLOR[1]);
-    private static final FloatVector T5 = FloatVector.broadcast(F, TAYLOR[2]);
-    private static final FloatVector T4 = FloatVector.broadcast(F, TAYLOR[3]);
-    private static final FloatVector T3 = FloatVector.broadcast(F, TAYLOR[4]);
-    private static final FloatVector T2 = FloatVector.broadcast(F, TAYLOR[5]);
-    private static final FloatVector T1 = FloatVector.broadcast(F, TAYLOR[6]);
-    /** The float exponent bias, in place: {@code (n + 127) << 23} is the bit pattern of 2^n. */
-    private static final IntVector EXPONENT_BIAS = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 127 << 23);
 
     private VectorKernels() {}
 
@@ -90,19 +74,39 @@ final class VectorKernels {
      */
     private static void activate(ByteBuffer source, int from, ByteBuffer target, int to, int count, boolean tanh) {
         float scale = tanh ? 2f : 1f;
+        FloatVector s = FloatVector.broadcast(F, scale);
+        FloatVector offset = FloatVector.broadcast(F, 1f - scale);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        FloatVector low = FloatVector.broadcast(F, -LIMIT);
+        FloatVector high = FloatVector.broadcast(F, LIMIT);
+        FloatVector minusLog2e = FloatVector.broadcast(F, -LOG2E);
+        FloatVector ln2Hi = FloatVector.broadcast(F, LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(F, LN2_LO);
+        FloatVector rounding = FloatVector.broadcast(F, ROUNDING);
+        FloatVector t7 = FloatVector.broadcast(F, TAYLOR[0]);
+        FloatVector t6 = FloatVector.broadcast(F, TAYLOR[1]);
+        FloatVector t5 = FloatVector.broadcast(F, TAYLOR[2]);
+        FloatVector t4 = FloatVector.broadcast(F, TAYLOR[3]);
+        FloatVector t3 = FloatVector.broadcast(F, TAYLOR[4]);
+        FloatVector t2 = FloatVector.broadcast(F, TAYLOR[5]);
+        FloatVector t1 = FloatVector.broadcast(F, TAYLOR[6]);
+        IntVector exponentBias = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 127 << 23);
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector s = FloatVector.broadcast(F, scale);
-            FloatVector x = FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).mul(s).max(V_LOW).min(V_HIGH);
-            FloatVector shifted = x.fma(V_MINUS_LOG2E, V_ROUNDING);
-            FloatVector n = shifted.sub(V_ROUNDING);
-            FloatVector q = n.fma(V_LN2_LO, n.fma(V_LN2_HI, x));
-            FloatVector expQ = T7.fma(q, T6).fma(q, T5).fma(q, T4).fma(q, T3).fma(q, T2).fma(q, T1).fma(q, ONE);
-            FloatVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(EXPONENT_BIAS)
+            FloatVector scaled = FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).mul(s);
+            // the clamp as compare-and-blend, which is Math.max/min's result for every input, NaN and -0 included
+            // (NaN compares false and passes through), in two instructions where C2's max/min take five each
+            FloatVector above = scaled.blend(low, scaled.compare(VectorOperators.LT, low));
+            FloatVector x = above.blend(high, above.compare(VectorOperators.GT, high));
+            FloatVector shifted = x.fma(minusLog2e, rounding);
+            FloatVector n = shifted.sub(rounding);
+            FloatVector q = n.fma(ln2Lo, n.fma(ln2Hi, x));
+            FloatVector expQ = t7.fma(q, t6).fma(q, t5).fma(q, t4).fma(q, t3).fma(q, t2).fma(q, t1).fma(q, one);
+            FloatVector twoToN = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(exponentBias)
                     .reinterpretAsFloats();
-            FloatVector sigmoid = ONE.div(ONE.add(expQ.mul(twoToN)));
-            sigmoid.fma(s, ONE.sub(s)).intoByteBuffer(target, to + 4 * j, LE);
+            FloatVector sigmoid = one.div(one.add(expQ.mul(twoToN)));
+            sigmoid.fma(s, offset).intoByteBuffer(target, to + 4 * j, LE);
         }
         for (; j < count; j++) {
             float sigmoid = sigmoid(source.getFloat(from + 4 * j) * scale);
@@ -254,6 +258,7 @@ final class VectorKernels {
             int dHAt, ByteBuffer dC, int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
             int hidden) {
         int o = g + 3 * hidden;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
@@ -261,8 +266,8 @@ final class VectorKernels {
             FloatVector tc = FloatVector.fromByteBuffer(F, tanhC, tanhCAt + 4 * (s + j), LE);
             FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * (s + j), LE);
             FloatVector dc = FloatVector.fromByteBuffer(F, dC, dCAt + 4 * (s + j), LE);
-            dh.mul(tc).mul(out).mul(ONE.sub(out)).intoByteBuffer(dGates, dGatesAt + 4 * (o + j), LE);
-            dc.add(dh.mul(out).mul(ONE.sub(tc.mul(tc)))).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
+            dh.mul(tc).mul(out).mul(one.sub(out)).intoByteBuffer(dGates, dGatesAt + 4 * (o + j), LE);
+            dc.add(dh.mul(out).mul(one.sub(tc.mul(tc)))).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
         }
         for (; j < hidden; j++) {
             float out = gates.getFloat(gatesAt + 4 * (o + j));
@@ -277,6 +282,7 @@ final class VectorKernels {
     private static void lstmCellGradient(ByteBuffer gates, int gatesAt, ByteBuffer cPrev, int cPrevAt, ByteBuffer dC,
             int dCAt, ByteBuffer dGates, int dGatesAt, int g, int s,
             int hidden) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
@@ -285,10 +291,10 @@ final class VectorKernels {
             FloatVector cell = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + 2 * hidden + j), LE);
             FloatVector c = FloatVector.fromByteBuffer(F, cPrev, cPrevAt + 4 * (s + j), LE);
             FloatVector dc = FloatVector.fromByteBuffer(F, dC, dCAt + 4 * (s + j), LE);
-            dc.mul(cell).mul(in).mul(ONE.sub(in)).intoByteBuffer(dGates, dGatesAt + 4 * (g + j), LE);
-            dc.mul(c).mul(forget).mul(ONE.sub(forget))
+            dc.mul(cell).mul(in).mul(one.sub(in)).intoByteBuffer(dGates, dGatesAt + 4 * (g + j), LE);
+            dc.mul(c).mul(forget).mul(one.sub(forget))
                     .intoByteBuffer(dGates, dGatesAt + 4 * (g + hidden + j), LE);
-            dc.mul(in).mul(ONE.sub(cell.mul(cell)))
+            dc.mul(in).mul(one.sub(cell.mul(cell)))
                     .intoByteBuffer(dGates, dGatesAt + 4 * (g + 2 * hidden + j), LE);
             dc.mul(forget).intoByteBuffer(dC, dCAt + 4 * (s + j), LE);
         }
@@ -419,6 +425,7 @@ final class VectorKernels {
             int s, int hidden) {
         int z = g + hidden;
         int n = g + 2 * hidden;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
@@ -426,8 +433,8 @@ final class VectorKernels {
             FloatVector next = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (n + j), LE);
             FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * (s + j), LE);
             FloatVector h = FloatVector.fromByteBuffer(F, hPrev, hPrevAt + 4 * (s + j), LE);
-            FloatVector dNextPre = dh.mul(ONE.sub(update)).mul(ONE.sub(next.mul(next)));
-            FloatVector dUpdatePre = dh.mul(h.sub(next)).mul(update).mul(ONE.sub(update));
+            FloatVector dNextPre = dh.mul(one.sub(update)).mul(one.sub(next.mul(next)));
+            FloatVector dUpdatePre = dh.mul(h.sub(next)).mul(update).mul(one.sub(update));
             dUpdatePre.intoByteBuffer(dGates, dGatesAt + 4 * (z + j), LE);
             dUpdatePre.intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (z + j), LE);
             dNextPre.intoByteBuffer(dGates, dGatesAt + 4 * (n + j), LE);
@@ -451,13 +458,14 @@ final class VectorKernels {
             ByteBuffer dGates, int dGatesAt, ByteBuffer dGatesHh, int dGatesHhAt, int g,
             int hidden) {
         int n = g + 2 * hidden;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int bound = F.loopBound(hidden);
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector reset = FloatVector.fromByteBuffer(F, gates, gatesAt + 4 * (g + j), LE);
             FloatVector dNextPre = FloatVector.fromByteBuffer(F, dGates, dGatesAt + 4 * (n + j), LE);
             FloatVector hn = FloatVector.fromByteBuffer(F, projection, projectionAt + 4 * (n + j), LE);
-            FloatVector dResetPre = dNextPre.mul(hn).mul(reset).mul(ONE.sub(reset));
+            FloatVector dResetPre = dNextPre.mul(hn).mul(reset).mul(one.sub(reset));
             dResetPre.intoByteBuffer(dGates, dGatesAt + 4 * (g + j), LE);
             dResetPre.intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (g + j), LE);
             dNextPre.mul(reset).intoByteBuffer(dGatesHh, dGatesHhAt + 4 * (n + j), LE);
@@ -494,10 +502,11 @@ final class VectorKernels {
 
     /** {@code target = max(source, 0)} over {@code count} elements from the byte indices {@code from}, {@code to}. */
     private static void relu(ByteBuffer source, int from, ByteBuffer target, int to, int count) {
+        FloatVector zero = FloatVector.zero(F);
         int bound = F.loopBound(count);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).max(ZERO).intoByteBuffer(target, to + 4 * j, LE);
+            FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).max(zero).intoByteBuffer(target, to + 4 * j, LE);
         }
         for (; j < count; j++) {
             target.putFloat(to + 4 * j, Math.max(source.getFloat(from + 4 * j), 0f));
@@ -518,19 +527,21 @@ final class VectorKernels {
         int dHAt = start(dHArray) + skip;
         ByteBuffer dGates = bytes(dGatesArray);
         int dGatesAt = start(dGatesArray) + skip;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int bound = F.loopBound(count);
         int j = 0;
         if (relu) {
             for (; j < bound; j += F.length()) {
                 FloatVector h = FloatVector.fromByteBuffer(F, hNext, hNextAt + 4 * j, LE);
                 FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * j, LE);
-                ZERO.blend(dh, h.compare(VectorOperators.GT, ZERO)).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
+                zero.blend(dh, h.compare(VectorOperators.GT, zero)).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
             }
         } else {
             for (; j < bound; j += F.length()) {
                 FloatVector h = FloatVector.fromByteBuffer(F, hNext, hNextAt + 4 * j, LE);
                 FloatVector dh = FloatVector.fromByteBuffer(F, dH, dHAt + 4 * j, LE);
-                dh.mul(ONE.sub(h.mul(h))).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
+                dh.mul(one.sub(h.mul(h))).intoByteBuffer(dGates, dGatesAt + 4 * j, LE);
             }
         }
         for (; j < count; j++) {
