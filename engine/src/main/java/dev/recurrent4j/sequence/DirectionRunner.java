@@ -65,11 +65,8 @@ public final class DirectionRunner {
 
         // The input projection of every step at once: [T*B, I] x [I, G*H].
         INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
-        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
-        INDArray bias = cell.inputProjectionBias(weights);
-        if (bias != null) {
-            gatesFlat.addiRowVector(bias);
-        }
+        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), cell.inputProjectionBias(weights),
+                gatesFlat);
         states.slice(direction.initialIndex(steps)).assign(h0);
         if (lstm) {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);

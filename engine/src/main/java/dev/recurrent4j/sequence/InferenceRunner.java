@@ -97,11 +97,8 @@ public final class InferenceRunner {
 
         // The input projection of every step at once, exactly as DirectionRunner does it.
         INDArray gatesFlat = gates.reshape(steps * batch, gateWidth);
-        Blas.gemm(input.reshape(steps * batch, inputSize), false, weights.weightIh(), true, 1.0, 0.0, gatesFlat);
-        INDArray bias = cell.inputProjectionBias(weights);
-        if (bias != null) {
-            gatesFlat.addiRowVector(bias);
-        }
+        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), cell.inputProjectionBias(weights),
+                gatesFlat);
 
         // Rows past their length are not touched by a step; their state is carried into the other buffer. The LSTM
         // cell state is updated in place (each unit's update reads its own element only).

@@ -1,5 +1,6 @@
 package dev.recurrent4j.tensor;
 
+import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,6 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Blas {
     private static final boolean DIRECT = detect();
+    /** The most bytes {@link #fillRows} doubles its first rows into before it copies them as a block. */
+    private static final int BLOCK_BYTES = 32 * 1024;
 
     private Blas() {}
 
@@ -50,6 +53,58 @@ public final class Blas {
             OpenBlasGemm.gemm(a, transposeA, b, transposeB, alpha, beta, c);
         } else {
             Nd4j.gemm(a.view(), b.view(), c.view(), transposeA, transposeB, alpha, beta);
+        }
+    }
+
+    /**
+     * {@code out = x weight^T + bias}, PyTorch's {@code F.linear}, into a preallocated output: the input projection
+     * of a whole sequence. On the direct path {@code bias} is first copied into every row of {@code out} and the
+     * product accumulated onto it ({@code beta = 1}); OpenBLAS clears the output of a {@code beta = 0} product in a
+     * pass of its own, so the bias then costs no pass over {@code out} (an {@code addiRowVector} after the product
+     * did: [2048, 128] x [128, 1024] with the bias took 3.25 ms this way against 3.83 on the 2-core VM of 2026-11-23).
+     * Either way the sum is the same up to rounding: exactly the same where OpenBLAS sums the inner dimension in one
+     * block.
+     *
+     * @param x {@code [M, K]}, 'c' order with rows packed; not mutated
+     * @param weight {@code [N, K]}; not mutated
+     * @param bias {@code [N]} (any shape of N elements, contiguous), or {@code null} for none
+     * @param out {@code [M, N]}, 'c' order with rows packed; overwritten
+     */
+    public static void linear(INDArray x, INDArray weight, INDArray bias, INDArray out) {
+        assert bias == null || bias.length() == out.size(1) : "bias length differs from the output's columns";
+        long bytes = out.length() * out.dataType().width();
+        if (bias == null || !DIRECT || !OpenBlasGemm.accepts(x, weight, out) || bias.dataType() != out.dataType()
+                || !NativeBuffer.isContiguous(bias) || bytes > Integer.MAX_VALUE) {
+            gemm(x, false, weight, true, 1.0, 0.0, out);
+            if (bias != null) {
+                out.addiRowVector(bias);
+            }
+            return;
+        }
+        fillRows(NativeBuffer.of(out), NativeBuffer.of(bias), out.size(0), out.size(1));
+        gemm(x, false, weight, true, 1.0, 1.0, out);
+    }
+
+    /**
+     * Copies {@code row} into each of the {@code rows} rows of {@code target}: the row once, then doubling the rows
+     * written while they stay within 32 KiB (in the first-level cache), then that block over and over.
+     */
+    private static void fillRows(NativeBuffer target, NativeBuffer row, long rows, long cols) {
+        if (rows == 0) {
+            return;
+        }
+        ByteBuffer to = target.bytes();
+        int start = target.byteIndex(0);
+        int rowBytes = Math.toIntExact(cols * target.dataType().width());
+        to.put(start, row.bytes(), row.byteIndex(0), rowBytes);
+        long block = 1;
+        while (2 * block <= rows && 2 * block * rowBytes <= BLOCK_BYTES) {
+            to.put(Math.toIntExact(start + block * rowBytes), to, start, Math.toIntExact(block * rowBytes));
+            block *= 2;
+        }
+        for (long done = block; done < rows; done += block) {
+            long count = Math.min(block, rows - done);
+            to.put(Math.toIntExact(start + done * rowBytes), to, start, Math.toIntExact(count * rowBytes));
         }
     }
 

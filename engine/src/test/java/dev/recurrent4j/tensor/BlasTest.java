@@ -54,4 +54,38 @@ class BlasTest {
         Blas.gemm(gradient, true, flat, false, 1.0, 0.0, weightGradient);
         assertClose("g^T x", gradient.transpose().mmul(flat), weightGradient, 1e-6);
     }
+
+    /**
+     * {@code linear} adds the bias to every row, for row counts that end inside the first doubling, on a block
+     * boundary and part-way through a block, into a slice of a larger buffer whose neighbours stay untouched.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void linearAddsTheBiasToEveryRow(DataType type) {
+        Random random = new Random(11);
+        for (int[] shape : new int[][] {{1, 7, 300}, {3, 7, 300}, {37, 7, 300}, {64, 7, 300}, {5000, 4, 3}}) {
+            int rows = shape[0];
+            int inner = shape[1];
+            int cols = shape[2];
+            INDArray x = TestTensors.normal(random, type, 1.0, rows, inner);
+            INDArray weight = TestTensors.normal(random, type, 1.0, cols, inner);
+            INDArray bias = TestTensors.normal(random, type, 1.0, cols);
+            INDArray buffer = TestTensors.normal(random, type, 1.0, 3, rows, cols);
+            INDArray before = buffer.dup();
+            INDArray out = buffer.slice(1);
+
+            Blas.linear(x, weight, bias, out);
+
+            INDArray expected = x.castTo(DataType.DOUBLE).mmul(weight.castTo(DataType.DOUBLE).transpose())
+                    .addiRowVector(bias.castTo(DataType.DOUBLE));
+            String name = rows + " rows of " + cols;
+            assertClose(name, expected, out.castTo(DataType.DOUBLE), type == DataType.FLOAT ? 1e-5 : 1e-12);
+            assertClose(name + ", slice 0 untouched", before.slice(0), buffer.slice(0), 0.0);
+            assertClose(name + ", slice 2 untouched", before.slice(2), buffer.slice(2), 0.0);
+
+            Blas.linear(x, weight, null, out);
+            assertClose(name + ", no bias", expected.subiRowVector(bias.castTo(DataType.DOUBLE)),
+                    out.castTo(DataType.DOUBLE), type == DataType.FLOAT ? 1e-5 : 1e-12);
+        }
+    }
 }
