@@ -19,10 +19,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>What it keeps: the input projections {@code [T, B, G*H]} (one GEMM for all steps, as the training path) and the
  * outputs {@code [T, B, H]}. What it does not: the {@code [T+1, B, H]} hidden and cell state histories, the
- * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections; the hidden state lives
- * in two {@code [B, H]} buffers, each step reading one and writing the other (the parts of a shared step read the
- * whole previous state), and the LSTM cell state in one, updated in place. {@code EquivalenceTest}-style tests in
- * {@code infer} tie the two runners together.
+ * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections. When every sequence runs all
+ * T steps, each step writes the hidden state straight into its block of the output and the next reads it there;
+ * otherwise it lives in two {@code [B, H]} buffers, each step reading one and writing the other (the parts of a shared
+ * step read the whole previous state). The LSTM cell state lives in one buffer, updated in place.
+ * {@code EquivalenceTest}-style tests in {@code infer} tie the two runners together.
  *
  * <p>The input projections go into memory the caller lends ({@code projectionMemory}), so that repeated calls reuse it:
  * fresh native memory of this size costs a page fault per 4 KiB on first touch, as much as a third of the call.
@@ -74,11 +75,14 @@ public final class InferenceRunner {
         // Native memory for the whole call, decided here: nothing below allocates an array.
         INDArray gates = NativeBuffer.lent("projectionMemory", projectionMemory, type, steps * batch * gateWidth)
                 .reshape(steps, batch, gateWidth);
-        // every element of the output is written below unless some sequences are shorter than T
-        INDArray output = layout.isFull() ? Nd4j.createUninitialized(type, steps, batch, hidden)
+        // Every element of the output is written below unless some sequences are shorter than T. When none is, each
+        // step writes h' straight into its block of the output and the next step reads it from there; otherwise the
+        // state alternates between two buffers (a step reads one whole while it writes the other) and each step's
+        // active rows are copied into the output.
+        boolean full = layout.isFull();
+        INDArray output = full ? Nd4j.createUninitialized(type, steps, batch, hidden)
                 : Nd4j.zeros(type, steps, batch, hidden);
-        // The state alternates between two buffers: a step reads one whole while it writes the other.
-        INDArray[] h = {h0.dup('c'), h0.dup('c')};
+        INDArray[] h = {h0.dup('c'), full ? null : h0.dup('c')};
         INDArray c = lstm ? c0.dup('c') : null;
         // Freed when the loop ends (see SequenceOutput on why it matters): the projection, tanh(c') and scratch.
         INDArray projectionArray = cell.separateRecurrentGradient()
@@ -87,7 +91,7 @@ public final class InferenceRunner {
         INDArray scratchArray = Nd4j.createUninitialized(type, batch, gateWidth);
         NativeBuffer gatesMemory = NativeBuffer.of(gates);
         NativeBuffer outputMemory = NativeBuffer.of(output);
-        MatrixRegion[] hRegions = {MatrixRegion.of(h[0]), MatrixRegion.of(h[1])};
+        MatrixRegion[] hRegions = {MatrixRegion.of(h[0]), full ? null : MatrixRegion.of(h[1])};
         MatrixRegion cRegion = lstm ? MatrixRegion.of(c) : null;
         MatrixRegion projection = projectionArray == null ? null : MatrixRegion.of(projectionArray);
         MatrixRegion tanhC = lstm ? MatrixRegion.of(tanhCArray) : null;
@@ -103,6 +107,7 @@ public final class InferenceRunner {
         // Rows past their length are not touched by a step; their state is carried into the other buffer. The LSTM
         // cell state is updated in place (each unit's update reads its own element only).
         int current = 0;
+        MatrixRegion hLast = hRegions[0];
         try (StepTeam team = StepTeam.of(cell, weights, parallel, (int) batch)) {
             for (long k = 0; k < steps; k++) {
                 long t = direction.timeAt(k, steps);
@@ -110,8 +115,9 @@ public final class InferenceRunner {
                 if (active == 0) { // every sequence ended before t (lengths may all be below T)
                     continue;
                 }
-                MatrixRegion hPrev = hRegions[current];
-                MatrixRegion hNext = hRegions[1 - current];
+                MatrixRegion outputBlock = MatrixRegion.block(outputMemory, t, batch, hidden);
+                MatrixRegion hPrev = full ? hLast : hRegions[current];
+                MatrixRegion hNext = full ? outputBlock : hRegions[1 - current];
                 MatrixRegion cActive = lstm ? cRegion.firstRows(active) : null;
                 team.step(new StepTensors(
                         MatrixRegion.block(gatesMemory, t, batch, gateWidth).firstRows(active),
@@ -119,15 +125,24 @@ public final class InferenceRunner {
                         hPrev.firstRows(active), hNext.firstRows(active), cActive, cActive,
                         tanhC == null ? null : tanhC.firstRows(active),
                         scratch.firstRows(active), weightHh, biasHh));
-                Blas.copy(hNext.firstRows(active),
-                        MatrixRegion.block(outputMemory, t, batch, hidden).firstRows(active));
-                if (active < batch) {
-                    Blas.copy(hPrev.rowsFrom(active), hNext.rowsFrom(active));
+                if (full) {
+                    hLast = outputBlock;
+                } else {
+                    Blas.copy(hNext.firstRows(active), outputBlock.firstRows(active));
+                    if (active < batch) {
+                        Blas.copy(hPrev.rowsFrom(active), hNext.rowsFrom(active));
+                    }
+                    current = 1 - current;
                 }
-                current = 1 - current;
             }
         } finally {
             NativeBuffer.free(projectionArray, tanhCArray, scratchArray);
+        }
+        if (full) {
+            if (hLast != hRegions[0]) {
+                Blas.copy(hLast, hRegions[0]);
+            }
+            return new Result(output, h[0], c);
         }
         h[1 - current].close();
         return new Result(output, h[current], c);
