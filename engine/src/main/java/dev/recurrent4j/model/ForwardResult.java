@@ -2,6 +2,7 @@ package dev.recurrent4j.model;
 
 import dev.recurrent4j.sequence.BatchOrder;
 import dev.recurrent4j.sequence.DirectionCache;
+import dev.recurrent4j.tensor.NativeBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -35,10 +36,12 @@ public final class ForwardResult implements AutoCloseable {
     final BatchOrder order;
     /** Where {@link #close} hands the caches' arrays. */
     private final Queue<List<INDArray>> cachePool;
+    /** Arrays of this forward's own that only backward reads (the layers' inputs and outputs, masks): freed by close. */
+    private final List<INDArray> temporaries;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     ForwardResult(INDArray output, RecurrentState finalState, RecurrentNetwork network, List<DirectionCache> caches,
-            List<INDArray> dropoutMasks, BatchOrder order, Queue<List<INDArray>> cachePool) {
+            List<INDArray> dropoutMasks, BatchOrder order, Queue<List<INDArray>> cachePool, List<INDArray> temporaries) {
         this.output = output;
         this.finalState = finalState;
         this.network = network;
@@ -46,10 +49,12 @@ public final class ForwardResult implements AutoCloseable {
         this.dropoutMasks = dropoutMasks;
         this.order = order;
         this.cachePool = cachePool;
+        this.temporaries = temporaries;
     }
 
     /**
-     * Hands the memory of the caches back to the network that made this result, for its next forward. Afterwards
+     * Hands the memory of the caches back to the network that made this result, for its next forward, and frees the
+     * arrays only backward reads (the layers' inputs, the outputs of all but the last layer, dropout masks). Afterwards
      * this result cannot go to {@code backward} (an {@link IllegalArgumentException} says so); {@link #output()}
      * and {@link #finalState()} stay valid (they are separate arrays). Closing twice does nothing. Not to be called
      * while a backward on this result is running.
@@ -60,6 +65,7 @@ public final class ForwardResult implements AutoCloseable {
             List<INDArray> arrays = new ArrayList<>();
             caches.forEach(cache -> arrays.addAll(cache.caches())); // in the order forward takes them
             cachePool.offer(arrays); // when the pool is full, the arrays are dropped and collected
+            NativeBuffer.free(temporaries.toArray(INDArray[]::new));
         }
     }
 

@@ -8,6 +8,7 @@ import dev.recurrent4j.sequence.Direction;
 import dev.recurrent4j.sequence.DirectionCache;
 import dev.recurrent4j.sequence.DirectionGradients;
 import dev.recurrent4j.sequence.DirectionRunner;
+import dev.recurrent4j.tensor.NativeBuffer;
 import dev.recurrent4j.tensor.Shapes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -160,9 +161,11 @@ public final class RecurrentNetwork {
         BatchOrder order = BatchOrder.byDescendingLength(checkLengths(lengths, steps, batch));
         BatchLayout layout = BatchLayout.ofSortedLengths(steps, order.sortedLengths());
 
+        // Arrays only this forward and its backward read: freed when the result is closed (see ForwardResult).
+        List<INDArray> temporaries = new ArrayList<>();
         INDArray h0 = order.sort(initialState == null ? null : initialState.h());
         INDArray c0 = order.sort(initialState == null ? null : initialState.c());
-        INDArray layerInput = order.sort(input);
+        INDArray layerInput = sorted(order, input, temporaries);
         List<DirectionCache> caches = new ArrayList<>();
         List<INDArray> dropoutMasks = new ArrayList<>();
         int directions = config.directions();
@@ -173,29 +176,69 @@ public final class RecurrentNetwork {
             List<INDArray> outputs = new ArrayList<>();
             for (int direction = 0; direction < directions; direction++) {
                 int index = layer * directions + direction;
+                INDArray layerH0 = stateOrZeros(h0, index, batch);
+                INDArray layerC0 = config.cell().hasCellState() ? stateOrZeros(c0, index, batch) : null;
                 DirectionCache cache = DirectionRunner.forward(config.cell().cell(), parameters.get(layer, direction),
-                        layerInput, stateOrZeros(h0, index, batch), config.cell().hasCellState()
-                                ? stateOrZeros(c0, index, batch) : null,
-                        layout, direction == 0 ? Direction.FORWARD : Direction.REVERSE, reusable);
+                        layerInput, layerH0, layerC0, layout, direction == 0 ? Direction.FORWARD : Direction.REVERSE,
+                        reusable);
+                // zeros made for this call, which the runner copied
+                NativeBuffer.free(h0 == null ? layerH0 : null, c0 == null ? layerC0 : null);
                 caches.add(cache);
                 outputs.add(cache.output());
             }
-            INDArray layerOutput = directions == 1 ? outputs.get(0) : Nd4j.concat(2, outputs.get(0), outputs.get(1));
+            temporaries.addAll(outputs);
+            INDArray layerOutput = outputs.get(0);
+            if (directions == 2) {
+                layerOutput = Nd4j.concat(2, outputs.get(0), outputs.get(1));
+                temporaries.add(layerOutput);
+            }
             if (layer < config.numLayers() - 1) {
                 INDArray mask = options.training() && config.dropout() > 0
                         ? dropoutMask(layerOutput, options.seed(), layer) : null;
                 dropoutMasks.add(mask);
                 layerInput = mask == null ? layerOutput : layerOutput.mul(mask);
+                if (mask != null) {
+                    temporaries.add(mask);
+                    temporaries.add(layerInput);
+                }
             } else {
                 layerInput = layerOutput;
             }
         }
+        if (initialState != null) { // the sorted copies, where sorting made any
+            NativeBuffer.free(h0 != initialState.h() ? h0 : null, c0 != initialState.c() ? c0 : null);
+        }
 
-        INDArray output = fromTimeMajor(order.unsort(layerInput));
-        RecurrentState finalState = new RecurrentState(
-                order.unsort(stack(caches, DirectionCache::finalHidden, batch)),
-                config.cell().hasCellState() ? order.unsort(stack(caches, DirectionCache::finalCell, batch)) : null);
-        return new ForwardResult(output, finalState, this, List.copyOf(caches), dropoutMasks, order, cacheScratch);
+        INDArray unsorted = order.unsort(layerInput);
+        INDArray output = fromTimeMajor(unsorted);
+        if (unsorted != layerInput && unsorted != output) {
+            unsorted.close();
+        }
+        temporaries.removeIf(array -> array == output); // the caller's
+        RecurrentState finalState = new RecurrentState(unsorted(order, stack(caches, DirectionCache::finalHidden,
+                batch)), config.cell().hasCellState() ? unsorted(order, stack(caches, DirectionCache::finalCell, batch))
+                : null);
+        return new ForwardResult(output, finalState, this, List.copyOf(caches), dropoutMasks, order, cacheScratch,
+                temporaries);
+    }
+
+    /** {@code order.unsort(array)}, freeing {@code array} (the caller's own, or null) if unsorting copied it. */
+    private static INDArray unsorted(BatchOrder order, INDArray array) {
+        INDArray unsorted = order.unsort(array);
+        if (unsorted != array) {
+            array.close();
+        }
+        return unsorted;
+    }
+
+    /** {@code order.sort(array)}, freeing {@code array} if sorting copied it; the result goes to {@code owned}. */
+    private static INDArray sorted(BatchOrder order, INDArray array, List<INDArray> owned) {
+        INDArray sorted = order.sort(array);
+        if (sorted != array) {
+            array.close();
+        }
+        owned.add(sorted);
+        return sorted;
     }
 
     /**
@@ -246,8 +289,9 @@ public final class RecurrentNetwork {
             Shapes.requireShape("dOutput", dOutput, config.batchFirst() ? OUTPUT_BATCH_FIRST : OUTPUT,
                     forward.output().shape());
         }
+        List<INDArray> owned = new ArrayList<>(1);
         INDArray dLayerOutput = dOutput == null ? null
-                : order.sort(timeMajorCopy("dOutput", dOutput, directions * config.hiddenSize()));
+                : sorted(order, timeMajorCopy("dOutput", dOutput, directions * config.hiddenSize()), owned);
         checkState("dFinalState", dFinalState, batch);
         INDArray dHFinal = order.sort(dFinalState == null ? null : dFinalState.h());
         INDArray dCFinal = order.sort(dFinalState == null ? null : dFinalState.c());
@@ -264,15 +308,27 @@ public final class RecurrentNetwork {
                     scratch);
         } finally {
             gateGradientScratch.offer(scratch); // when the pool is full, the arrays are dropped and collected
+            NativeBuffer.free(owned.toArray(INDArray[]::new));
+            if (dFinalState != null) { // the sorted copies, where sorting made any
+                NativeBuffer.free(dHFinal != dFinalState.h() ? dHFinal : null,
+                        dCFinal != dFinalState.c() ? dCFinal : null);
+            }
         }
-        return new Gradients(fromTimeMajor(order.unsort(dLayerInput)),
-                new RecurrentState(order.unsort(dH0), order.unsort(dC0)), new Parameters(config, dCells));
+        INDArray dInput = unsorted(order, dLayerInput);
+        INDArray dInputCallerLayout = fromTimeMajor(dInput);
+        if (dInputCallerLayout != dInput) {
+            dInput.close();
+        }
+        return new Gradients(dInputCallerLayout,
+                new RecurrentState(unsorted(order, dH0), unsorted(order, dC0)),
+                new Parameters(config, dCells));
     }
 
     /** Every layer and direction in reverse, writing {@code dCells}, {@code dH0} and {@code dC0}; returns dL/dx. */
     private INDArray backwardLayers(ForwardResult forward, INDArray dLayerOutput, INDArray dHFinal, INDArray dCFinal,
             long windowStart, List<CellWeights> dCells, INDArray dH0, INDArray dC0, Queue<INDArray> scratch) {
         int directions = config.directions();
+        INDArray topOutput = dLayerOutput; // the caller's: freed by the caller
         INDArray dLayerInput = null;
         for (int layer = config.numLayers() - 1; layer >= 0; layer--) {
             dLayerInput = null;
@@ -285,16 +341,32 @@ public final class RecurrentNetwork {
                 DirectionGradients g = DirectionRunner.backward(forward.caches.get(index), dY,
                         dHFinal == null ? null : dHFinal.slice(index),
                         dCFinal == null ? null : dCFinal.slice(index), windowStart, scratch);
+                if (dY != dLayerOutput) { // a direction's copy
+                    dY.close();
+                }
                 dCells.set(index, g.weights());
                 dH0.slice(index).assign(g.initialHidden());
                 if (dC0 != null) {
                     dC0.slice(index).assign(g.initialCell());
                 }
-                dLayerInput = dLayerInput == null ? g.input() : dLayerInput.addi(g.input()); // sums the directions
+                NativeBuffer.free(g.initialHidden(), g.initialCell());
+                if (dLayerInput == null) {
+                    dLayerInput = g.input();
+                } else { // sums the directions
+                    dLayerInput.addi(g.input());
+                    g.input().close();
+                }
+            }
+            if (dLayerOutput != topOutput) { // made for this layer by the one above
+                dLayerOutput.close();
             }
             if (layer > 0) {
                 INDArray mask = forward.dropoutMasks.get(layer - 1);
-                dLayerOutput = mask == null ? dLayerInput : dLayerInput.mul(mask);
+                dLayerOutput = dLayerInput;
+                if (mask != null) {
+                    dLayerOutput = dLayerInput.mul(mask);
+                    dLayerInput.close();
+                }
             }
         }
         return dLayerInput;

@@ -199,6 +199,7 @@ public final class DirectionRunner {
             INDArray ones = Nd4j.ones(type, 1, lastRow - firstRow);
             Blas.gemm(ones, false, dGatesFlat, false, 1.0, 0.0, dWeights.biasIh().reshape(1, gateWidth));
             Blas.gemm(ones, false, dGatesHhFlat, false, 1.0, 0.0, dWeights.biasHh().reshape(1, gateWidth));
+            ones.close();
         }
         // dx before the window is 0; from the window on the product below writes every element
         INDArray dInput = windowStart == 0 ? Nd4j.createUninitialized(type, steps, batch, cache.input.size(2))

@@ -32,7 +32,7 @@ final class StepBuffers {
     final INDArray cellStates;
     /** {@code [T, B, H]} LSTM tanh(c'), else {@code null}. */
     final INDArray tanhCellStates;
-    /** {@code [B, G*H]} scratch for the cells; contents undefined. */
+    /** {@code [1, B, G*H]} scratch for the cells; contents undefined. */
     final INDArray scratch;
     private final NativeBuffer gatesMemory;
     private final NativeBuffer projectionMemory;
@@ -60,21 +60,21 @@ final class StepBuffers {
         this.states = take(reusable, type, steps + 1, batch, hidden);
         this.cellStates = cellState ? take(reusable, type, steps + 1, batch, hidden) : null;
         this.tanhCellStates = cellState ? take(reusable, type, steps, batch, hidden) : null;
-        this.scratch = Nd4j.createUninitialized(type, batch, gateWidth);
+        this.scratch = take(reusable, type, 1, batch, gateWidth);
         this.gatesMemory = NativeBuffer.of(gates);
         this.projectionMemory = hiddenProjection ? NativeBuffer.of(this.hiddenProjection) : null;
         this.statesMemory = NativeBuffer.of(states);
         this.cellStatesMemory = cellState ? NativeBuffer.of(cellStates) : null;
         this.tanhMemory = cellState ? NativeBuffer.of(tanhCellStates) : null;
-        this.scratchRegion = MatrixRegion.of(scratch);
+        this.scratchRegion = MatrixRegion.block(NativeBuffer.of(scratch), 0, batch, gateWidth);
         this.weightHh = MatrixRegion.of(weights.weightHh());
         this.biasHh = weights.hasBias() ? MatrixRegion.of(weights.biasHh()) : null;
     }
 
-    /** The caches backward reads, in the order this class takes them: what a later call may reuse. */
+    /** The caches backward reads and the scratch, in the order this class takes them: what a later call may reuse. */
     List<INDArray> caches() {
         List<INDArray> caches = new ArrayList<>(5);
-        for (INDArray cache : new INDArray[] {gates, hiddenProjection, states, cellStates, tanhCellStates}) {
+        for (INDArray cache : new INDArray[] {gates, hiddenProjection, states, cellStates, tanhCellStates, scratch}) {
             if (cache != null) {
                 caches.add(cache);
             }
