@@ -4,6 +4,7 @@ import dev.recurrent4j.cell.CellWeights;
 import dev.recurrent4j.model.layer.Embedding;
 import dev.recurrent4j.model.layer.Linear;
 import dev.recurrent4j.model.layer.OneHot;
+import dev.recurrent4j.tensor.NativeBuffer;
 import dev.recurrent4j.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -184,6 +185,7 @@ public final class SequenceModel {
         INDArray x = encoded.x();
         ForwardResult recurrent = network.forward(x, initialState, batch.lengths(),
                 options == null ? ForwardOptions.EVAL : options);
+        NativeBuffer.free(encoded.owned()); // the network keeps its own copy
 
         int features = config.headInputSize();
         if (config.head() == HeadKind.PER_STEP) {
@@ -241,6 +243,7 @@ public final class SequenceModel {
         INDArray dHeadWeight = gradients.get(HEAD_WEIGHT);
         INDArray dHeadBias = gradients.get(HEAD_BIAS);
         INDArray dRecurrentOutput = null;
+        INDArray dHeadInput = null;
         RecurrentState dFinal = dFinalState;
         if (dOutput != null) {
             Shapes.requireShape("dOutput", dOutput, config.head() == HeadKind.PER_STEP
@@ -251,25 +254,35 @@ public final class SequenceModel {
                 if (forward.mask != null) {
                     dY.muliColumnVector(forward.mask);
                 }
-                dRecurrentOutput = Linear.backward(forward.headInput, headWeight, dY, dHeadWeight, dHeadBias)
-                        .reshape('c', steps, size, config.headInputSize());
+                dHeadInput = Linear.backward(forward.headInput, headWeight, dY, dHeadWeight, dHeadBias);
+                dY.close();
+                dRecurrentOutput = dHeadInput.reshape('c', steps, size, config.headInputSize());
             } else {
                 INDArray dHidden = Linear.backward(forward.headInput, headWeight, dOutput, dHeadWeight, dHeadBias);
                 dFinal = addToLastLayer(dFinalState, dHidden, size);
+                dHidden.close();
             }
         }
         Gradients g = truncation == 0 ? network.backward(forward.recurrent, dRecurrentOutput, dFinal)
                 : network.backwardTruncated(forward.recurrent, dRecurrentOutput, dFinal, truncation);
+        // this method's own arrays, which the network has read
+        NativeBuffer.free(dHeadInput, dFinal != dFinalState ? dFinal.h() : null);
         g.byTorchName().forEach((name, d) -> gradients.get(RNN_PREFIX + name).assign(d));
         g.closeParameters(); // copied: their memory serves the next backward
         INDArray dInput = encodeBackward(config.input(), g.input(), forward.ids,
                 embedding == null ? null : gradients.get(EMBEDDING));
+        if (dInput == null) { // token input: dL/dx went into the embedding's gradient, if any
+            g.input().close();
+        }
         return new ModelGradients(gradients, g.initialState(), dInput);
     }
 
 
-    /** The encoded input: {@code x [T, B, I]} and, for token input, the {@code [T*B]} time-major ids. */
-    record Encoded(INDArray x, int[] ids) {}
+    /**
+     * The encoded input: {@code x [T, B, I]} and, for token input, the {@code [T*B]} time-major ids and the array
+     * {@code x} views, the encoder's own ({@code owned}, {@code null} for dense input: those are the caller's).
+     */
+    record Encoded(INDArray x, int[] ids, INDArray owned) {}
 
     /** Checks {@code batch} against {@code input} and encodes it into {@code [T, B, I]} features. */
     static Encoded encode(InputEncoding input, INDArray embedding, SequenceBatch batch, DataType type) {
@@ -281,7 +294,7 @@ public final class SequenceModel {
                 throw new IllegalArgumentException("batch: expected features [T, B, I=" + input.features()
                         + "] for dense input but got token ids");
             }
-            return new Encoded(batch.features(), null);
+            return new Encoded(batch.features(), null, null);
         }
         if (!batch.hasTokens()) {
             throw new IllegalArgumentException("batch: expected token ids for " + input + " but got features");
@@ -290,7 +303,7 @@ public final class SequenceModel {
         int[] ids = batch.timeMajorIds();
         INDArray rows = input.kind() == InputEncoding.Kind.EMBEDDING ? Embedding.forward(embedding, ids)
                 : OneHot.encode(ids, input.vocabulary(), type);
-        return new Encoded(rows.reshape('c', batch.steps(), batch.batch(), input.features()), ids);
+        return new Encoded(rows.reshape('c', batch.steps(), batch.batch(), input.features()), ids, rows);
     }
 
     /**

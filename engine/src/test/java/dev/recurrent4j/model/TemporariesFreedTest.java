@@ -16,8 +16,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Forward and backward free their own temporaries (input copies, sorted copies, the outputs of inner layers, masks,
- * per-direction gradients) as soon as nothing reads them, and nothing else: what they return, and what the caller
+ * {@link RecurrentNetwork}'s and {@link SequenceModel}'s forward and backward free their own temporaries (input
+ * copies, sorted copies, the outputs of inner layers, masks, per-direction gradients, encoded tokens, the head's
+ * gradients) as soon as nothing reads them, and nothing else: what they return, and what the caller
  * passed in, stays intact while later calls reuse the freed memory. Each case keeps the results of one
  * forward+backward, runs two more with other inputs (which write into whatever was freed), and compares the kept
  * results bit for bit with copies taken at once.
@@ -77,14 +78,8 @@ class TemporariesFreedTest {
             }
         }
 
-        results.forEach((key, array) -> {
-            assertFalse(array.wasClosed(), key + " was freed");
-            assertSameBits(key + " after later calls", resultCopies.get(key), array);
-        });
-        callerArrays.forEach((key, array) -> {
-            assertFalse(array.wasClosed(), "the caller's " + key + " was freed");
-            assertSameBits("the caller's " + key, callerCopies.get(key), array);
-        });
+        assertIntact("", results, resultCopies);
+        assertIntact("the caller's ", callerArrays, callerCopies);
     }
 
     private static RecurrentState state(Random random, RecurrentConfig config, long rows, long batch) {
@@ -92,6 +87,70 @@ class TemporariesFreedTest {
         INDArray c = config.cell().hasCellState()
                 ? TestTensors.normal(random, DataType.FLOAT, 1.0, rows, batch, config.hiddenSize()) : null;
         return new RecurrentState(h, c);
+    }
+
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of("embedding, LSTM, per step", InputEncoding.embedding(6, 3), CellType.LSTM,
+                        HeadKind.PER_STEP),
+                Arguments.of("one-hot, GRU bidirectional, last step", InputEncoding.oneHot(6), CellType.GRU,
+                        HeadKind.LAST_STEP),
+                Arguments.of("dense, RNN tanh, last step", InputEncoding.dense(3), CellType.RNN_TANH,
+                        HeadKind.LAST_STEP));
+    }
+
+    /** The same for {@link SequenceModel}: its encoder's and head's temporaries go, its results stay. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void modelResultsAndInputsSurviveTheFreedTemporaries(String name, InputEncoding input, CellType cell,
+            HeadKind head) {
+        RecurrentConfig rnn = RecurrentConfig.of(cell, input.features(), 4).withBidirectional(cell == CellType.GRU);
+        SequenceModel model = SequenceModel.initialize(new SequenceModelConfig(input, rnn, head, 2), 4);
+        Random random = new Random(9);
+        int[] lengths = {3, 5, 2};
+        SequenceBatch batch = input.takesTokens()
+                ? SequenceBatch.tokens(new int[] {1, 4, 0}, new int[] {3, 3, 5, 2, 1}, new int[] {0, 2})
+                : SequenceBatch.dense(TestTensors.normal(random, DataType.FLOAT, 1.0, 5, 3, 3), lengths);
+        long states = rnn.directions();
+        INDArray dOutput = TestTensors.normal(random, DataType.FLOAT, 1.0,
+                head == HeadKind.PER_STEP ? new long[] {5, 3, 2} : new long[] {3, 2});
+        RecurrentState dFinal = state(random, rnn, states, 3);
+        Map<String, INDArray> callerArrays = new LinkedHashMap<>(Map.of("dOutput", dOutput));
+        putState(callerArrays, "dFinalState", dFinal);
+        if (!input.takesTokens()) {
+            callerArrays.put("features", batch.features());
+        }
+        Map<String, INDArray> callerCopies = copies(callerArrays);
+
+        ModelForward forward = model.forward(batch, null, ForwardOptions.EVAL);
+        ModelGradients gradients = model.backward(forward, dOutput, dFinal);
+        forward.close();
+        Map<String, INDArray> results = new LinkedHashMap<>(gradients.parameters().byName());
+        results.put("output", forward.output());
+        results.put("recurrent output", forward.recurrentOutput());
+        putState(results, "final state", forward.finalState());
+        putState(results, "d initial state", gradients.initialState());
+        if (gradients.input() != null) {
+            results.put("dx", gradients.input());
+        }
+        Map<String, INDArray> resultCopies = copies(results);
+
+        for (int round = 0; round < 2; round++) { // reuses whatever the first call freed
+            try (ModelForward other = model.forward(batch, null, ForwardOptions.EVAL)) {
+                model.backward(other, dOutput.mul(2.0), null);
+            }
+        }
+
+        assertIntact("", results, resultCopies);
+        assertIntact("the caller's ", callerArrays, callerCopies);
+    }
+
+    /** Each array still open and bit for bit its copy. */
+    private static void assertIntact(String owner, Map<String, INDArray> arrays, Map<String, INDArray> copies) {
+        arrays.forEach((key, array) -> {
+            assertFalse(array.wasClosed(), owner + key + " was freed");
+            assertSameBits(owner + key + " after later calls", copies.get(key), array);
+        });
     }
 
     /** A state's h and c under {@code name + " h"} and {@code name + " c"}, where present. */
