@@ -54,10 +54,16 @@ final class EngineFixture {
         return inference.run(x, null, null);
     }
 
-    /** Forward, full BPTT, then the forward result closed, as a training loop does (its caches' memory reused). */
+    /**
+     * Forward, full BPTT, then the forward result closed, as a training loop does (its caches' memory reused), and
+     * its output and final state freed: a training step is done with them once the loss has read them.
+     */
     Gradients forwardBackward() {
         try (ForwardResult forward = network.forward(x, null, null)) {
-            return network.backward(forward, dOutput, null);
+            Gradients gradients = network.backward(forward, dOutput, null);
+            forward.output().close();
+            forward.finalState().h().close();
+            return gradients;
         }
     }
 

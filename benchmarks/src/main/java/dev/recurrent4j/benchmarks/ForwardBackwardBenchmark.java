@@ -82,7 +82,10 @@ public class ForwardBackwardBenchmark {
         }
     }
 
-    /** Forward, full BPTT, the forward result closed, then the gradients read and closed, as a training step does. */
+    /**
+     * Forward, full BPTT, the forward result closed and its output freed, then the gradients read and closed, as a
+     * training step does.
+     */
     @Benchmark
     public void recurrent4j(Engine state, Blackhole blackhole) {
         try (Gradients gradients = state.fixture.forwardBackward()) {
