@@ -1,6 +1,7 @@
 package dev.recurrent4j.model;
 
 import dev.recurrent4j.model.layer.Linear;
+import dev.recurrent4j.tensor.NativeBuffer;
 import dev.recurrent4j.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -204,6 +205,7 @@ public final class EncoderDecoder {
             SequenceModel.Encoded x = SequenceModel.encode(config.source(), encoderEmbedding, source,
                     config.decoder().dataType());
             encoded = encoder.forward(x.x(), null, source.lengths(), opts);
+            NativeBuffer.free(x.owned()); // the encoder keeps its own copy
             initial = encoded.finalState();
         }
         ModelForward decoded = decoder.forward(decoderInput, initial, opts);
@@ -252,6 +254,7 @@ public final class EncoderDecoder {
         SequenceModel.Encoded x = SequenceModel.encode(config.source(), encoderEmbedding, source,
                 config.decoder().dataType());
         try (ForwardResult encoded = encoder.forward(x.x(), null, source.lengths())) { // caches back to the encoder
+            NativeBuffer.free(x.owned()); // the encoder keeps its own copy
             RecurrentState state = encoded.finalState();
             return new RecurrentState(state.h().dup('c'), state.c() == null ? null : state.c().dup('c'));
         }

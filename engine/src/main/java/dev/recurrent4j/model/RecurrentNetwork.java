@@ -209,10 +209,10 @@ public final class RecurrentNetwork {
             NativeBuffer.free(h0 != initialState.h() ? h0 : null, c0 != initialState.c() ? c0 : null);
         }
 
-        INDArray unsorted = order.unsort(layerInput);
-        INDArray output = fromTimeMajor(unsorted);
-        if (unsorted != layerInput && unsorted != output) {
-            unsorted.close();
+        INDArray callersOrder = order.unsort(layerInput); // layerInput itself is among the temporaries
+        INDArray output = fromTimeMajor(callersOrder);
+        if (callersOrder != layerInput && callersOrder != output) {
+            callersOrder.close();
         }
         temporaries.removeIf(array -> array == output); // the caller's
         RecurrentState finalState = new RecurrentState(unsorted(order, stack(caches, DirectionCache::finalHidden,
@@ -314,12 +314,12 @@ public final class RecurrentNetwork {
                         dCFinal != dFinalState.c() ? dCFinal : null);
             }
         }
-        INDArray dInput = unsorted(order, dLayerInput);
-        INDArray dInputCallerLayout = fromTimeMajor(dInput);
-        if (dInputCallerLayout != dInput) {
-            dInput.close();
+        INDArray dInputCallersOrder = unsorted(order, dLayerInput);
+        INDArray dInput = fromTimeMajor(dInputCallersOrder);
+        if (dInput != dInputCallersOrder) {
+            dInputCallersOrder.close();
         }
-        return new Gradients(dInputCallerLayout,
+        return new Gradients(dInput,
                 new RecurrentState(unsorted(order, dH0), unsorted(order, dC0)),
                 new Parameters(config, dCells));
     }
