@@ -25,9 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       in the loop bodies, so whichever of our methods C2 declines to inline, no vector crosses the call;
  *   <li>the activation (exp, about twenty vector operations) is written once, in {@link #activate}, and each
  *       forward kernel calls it from a single place, a loop over the row's segments;
- *   <li>no vector is chosen by a condition or carried across loop iterations; constants are locals broadcast
- *       before the loop, which C2 keeps in registers (a {@code static final} vector is reloaded from its object in
- *       every iteration: the activation ran 26 % slower that way);
+ *   <li>no vector is chosen by a condition or carried across loop iterations; constants are vectors (the
+ *       vector-scalar forms such as {@code x.add(1f)} are not intrinsified by C2 in JDK 17 and box), broadcast into
+ *       locals before the loop, which C2 keeps in registers (a {@code static final} vector is reloaded from its
+ *       object in every iteration: the activation ran 26 % slower that way);
  *   <li>a region travels as its {@code ByteBuffer} and the byte index of its first element ({@code gates},
  *       {@code gatesAt}), not as an object: an object handed to a method C2 did not inline would be allocated.
  * </ul>
@@ -95,8 +96,9 @@ final class VectorKernels {
         int j = 0;
         for (; j < bound; j += F.length()) {
             FloatVector scaled = FloatVector.fromByteBuffer(F, source, from + 4 * j, LE).mul(s);
-            // the clamp as compare-and-blend, which is Math.max/min's result for every input, NaN and -0 included
-            // (NaN compares false and passes through), in two instructions where C2's max/min take five each
+            // The clamp as compare-and-blend: Math.max/min's result for every input, NaN and -0 included (NaN
+            // compares false and passes through). C2 expands max/min on float vectors into several instructions each
+            // for Java's NaN and -0 rules; in a probe that clamp cost a fifth of the activation.
             FloatVector above = scaled.blend(low, scaled.compare(VectorOperators.LT, low));
             FloatVector x = above.blend(high, above.compare(VectorOperators.GT, high));
             FloatVector shifted = x.fma(minusLog2e, rounding);

@@ -36,12 +36,13 @@ public final class ForwardResult implements AutoCloseable {
     final BatchOrder order;
     /** Where {@link #close} hands the caches' arrays. */
     private final Queue<List<INDArray>> cachePool;
-    /** Arrays of this forward's own that only backward reads (the layers' inputs and outputs, masks): freed by close. */
+    /** This forward's own arrays that only backward reads (layer inputs and outputs, masks): freed by close. */
     private final List<INDArray> temporaries;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     ForwardResult(INDArray output, RecurrentState finalState, RecurrentNetwork network, List<DirectionCache> caches,
-            List<INDArray> dropoutMasks, BatchOrder order, Queue<List<INDArray>> cachePool, List<INDArray> temporaries) {
+            List<INDArray> dropoutMasks, BatchOrder order, Queue<List<INDArray>> cachePool,
+            List<INDArray> temporaries) {
         this.output = output;
         this.finalState = finalState;
         this.network = network;

@@ -19,10 +19,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>What it keeps: the input projections {@code [T, B, G*H]} (one GEMM for all steps, as the training path) and the
  * outputs {@code [T, B, H]}. What it does not: the {@code [T+1, B, H]} hidden and cell state histories, the
- * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections. When every sequence runs all
- * T steps, each step writes the hidden state straight into its block of the output and the next reads it there;
- * otherwise it lives in two {@code [B, H]} buffers, each step reading one and writing the other (the parts of a shared
- * step read the whole previous state). The LSTM cell state lives in one buffer, updated in place.
+ * {@code [T, B, H]} tanh(c') cache and the GRU's {@code [T, B, G*H]} recurrent projections. When every sequence
+ * runs all T steps, each step writes the hidden state straight into its block of the output and the next reads it
+ * there; otherwise it lives in two {@code [B, H]} buffers, each step reading one and writing the other (the parts of
+ * a shared step read the whole previous state). The LSTM cell state lives in one buffer, updated in place.
  * {@code EquivalenceTest}-style tests in {@code infer} tie the two runners together.
  *
  * <p>The input projections go into memory the caller lends ({@code projectionMemory}), so that repeated calls reuse it:
