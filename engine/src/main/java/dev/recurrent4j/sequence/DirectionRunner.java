@@ -65,8 +65,9 @@ public final class DirectionRunner {
 
         // The input projection of every step at once: [T*B, I] x [I, G*H].
         INDArray gatesFlat = buffers.gates.reshape(steps * batch, gateWidth);
-        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), cell.inputProjectionBias(weights),
-                gatesFlat);
+        INDArray bias = cell.inputProjectionBias(weights); // a new array: freed once the product has read it
+        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), bias, gatesFlat);
+        NativeBuffer.free(bias);
         states.slice(direction.initialIndex(steps)).assign(h0);
         if (lstm) {
             cellStates.slice(direction.initialIndex(steps)).assign(c0);

@@ -101,8 +101,9 @@ public final class InferenceRunner {
 
         // The input projection of every step at once, exactly as DirectionRunner does it.
         INDArray gatesFlat = gates.reshape(steps * batch, gateWidth);
-        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), cell.inputProjectionBias(weights),
-                gatesFlat);
+        INDArray bias = cell.inputProjectionBias(weights); // a new array: freed once the product has read it
+        Blas.linear(input.reshape(steps * batch, inputSize), weights.weightIh(), bias, gatesFlat);
+        NativeBuffer.free(bias);
 
         // Rows past their length are not touched by a step; their state is carried into the other buffer. The LSTM
         // cell state is updated in place (each unit's update reads its own element only).
